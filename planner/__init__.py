@@ -1,0 +1,36 @@
+"""planner: where to meet whom, in person."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app: settings from the environment (or `test_config`), database, views."""
+    from planner import config as settings
+    from planner import db, jobs, web
+
+    values = settings.load_config(os.environ)
+    values.update(test_config or {})
+    app = Flask(
+        __name__,
+        instance_path=values.get("INSTANCE_PATH") or None,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(values)
+    settings.check_config(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = settings.sqlite_url(app.instance_path)
+    db.init_app(app)
+    jobs.init_app(app)
+    web.init_app(app)
+    return app

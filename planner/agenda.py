@@ -1,0 +1,126 @@
+"""What a user sees: upcoming events from their sources, one event and where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from planner.models import Event, EventSource, Source, User
+
+
+def _owned_by(user: User) -> object:
+    return exists().where(
+        and_(
+            EventSource.event_id == Event.id,
+            EventSource.source_id == Source.id,
+            Source.owner_id == user.id,
+        )
+    )
+
+
+def upcoming_events(
+    session: Session,
+    user: User,
+    now: datetime,
+    limit: int = 200,
+    include_gone: bool = False,
+) -> list[Event]:
+    """Events from the user's sources that have not ended, soonest first."""
+    query = (
+        select(Event)
+        .where(
+            _owned_by(user),
+            or_(
+                Event.end >= now, and_(Event.end.is_(None), Event.start >= now - timedelta(hours=3))
+            ),
+        )
+        .options(selectinload(Event.links).selectinload(EventSource.source))
+        .order_by(Event.start, Event.id)
+        .limit(limit)
+    )
+    if not include_gone:
+        query = query.where(Event.gone_at.is_(None))
+    return list(session.scalars(query))
+
+
+def event_for(session: Session, user: User, event_id: int) -> Event | None:
+    """One event, if one of the user's sources lists (or listed) it."""
+    query = (
+        select(Event)
+        .where(Event.id == event_id, _owned_by(user))
+        .options(
+            selectinload(Event.links).selectinload(EventSource.source), selectinload(Event.people)
+        )
+    )
+    return session.scalar(query)
+
+
+def sources_of(session: Session, user: User) -> list[Source]:
+    return list(
+        session.scalars(select(Source).where(Source.owner_id == user.id).order_by(Source.id))
+    )
+
+
+def upcoming_count(session: Session, source: Source, now: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(EventSource)
+            .join(Event)
+            .where(
+                EventSource.source_id == source.id,
+                EventSource.gone_at.is_(None),
+                Event.start >= now,
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class When:
+    """An event's time as people read it where it happens."""
+
+    start: datetime
+    end: datetime | None
+    zone: str | None
+    all_day: bool
+
+    @property
+    def day(self) -> str:
+        return self.start.strftime("%a %d %b %Y")
+
+    @property
+    def clock(self) -> str:
+        if self.all_day:
+            days = (self.end - self.start).days if self.end else 1
+            return "all day" if days <= 1 else f"all day, {days} days"
+        text = self.start.strftime("%H:%M")
+        if self.end and self.end.date() == self.start.date():
+            text += "–" + self.end.strftime("%H:%M")
+        abbreviation = self.start.strftime("%Z") if self.start.tzinfo else ""
+        return f"{text} {abbreviation}".strip()
+
+
+def when(event: Event, fallback_zone: str = "UTC") -> When:
+    """Local time of `event`: in its own zone, else the viewer's; all-day and floating as is."""
+    if event.all_day or event.floating:
+        start = event.start.replace(tzinfo=None)
+        end = event.end.replace(tzinfo=None) if event.end else None
+        return When(start, end, None, event.all_day)
+    zone = _zone(event.timezone) or _zone(fallback_zone) or ZoneInfo("UTC")
+    end = event.end.astimezone(zone) if event.end else None
+    return When(event.start.astimezone(zone), end, zone.key, False)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

@@ -1,0 +1,369 @@
+"""The `planner` command line.
+
+Bad input: one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from planner.fetch import Fetcher, FetchError
+
+NOW_HELP = "pretend the current time is this ISO 8601 date-time (for tests and replays)"
+
+
+class Usage(click.ClickException):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"planner: {self.format_message()}", err=True)
+
+
+def _now_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--now", "now", default=None, metavar="ISO_DATETIME", help=NOW_HELP)(func)
+
+
+def _parse_now(value: str | None) -> datetime:
+    from planner.jobs import parse_now
+
+    try:
+        return parse_now(value)
+    except ValueError:
+        raise Usage(f"--now {value!r} is not an ISO 8601 date-time") from None
+
+
+@contextmanager
+def _app_context() -> Iterator[Flask]:
+    from planner import create_app
+    from planner.config import ConfigError
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise Usage(str(exc)) from None
+    with app.app_context():
+        yield app
+
+
+def _with_app(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """planner: where to meet whom, in person."""
+
+
+# --- planner extract ------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("source")
+@click.option("--kind", type=click.Choice(["ical"]), help="force a reader instead of detecting")
+@click.option("--url", "page_url", help="the address a local file was saved from")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="first day (inclusive)")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="last day (inclusive)")
+@_now_option
+def extract(
+    source: str,
+    kind: str | None,
+    page_url: str | None,
+    first: datetime | None,
+    last: datetime | None,
+    now: str | None,
+) -> None:
+    """Print the normalized events of SOURCE (a URL or a file) as JSON; no database involved."""
+    from planner.config import load_config
+    from planner.ingest import read_events
+    from scrapers import ScraperError
+
+    moment = _parse_now(now)
+    window = _window(moment, first.date() if first else None, last.date() if last else None)
+    data, url = _read_source(source, page_url, load_config(os.environ))
+    try:
+        events, result = read_events(data, url, window, kind)
+    except ScraperError as exc:
+        raise Usage(f"{source}: {exc}") from None
+    for warning in result.warnings:
+        click.echo(f"planner: warning: {warning}", err=True)
+    events.sort(key=lambda e: (e.start, e.title, e.source_uid))
+    click.echo(json.dumps([e.as_json() for e in events], indent=2, ensure_ascii=False))
+
+
+def _window(now: datetime, first: date | None, last: date | None) -> Any:
+    from datetime import timedelta
+
+    from planner.ingest import Window
+
+    default = Window.around(now)
+    if first is None and last is None:
+        return default
+    first = first or default.start.date()
+    last = last or (default.end - timedelta(seconds=1)).date()
+    if last < first:
+        raise Usage(f"--to {last} is before --from {first}")
+    return Window.between(first, last)
+
+
+def _read_source(
+    source: str, page_url: str | None, config: dict[str, Any]
+) -> tuple[bytes, str | None]:
+    if "://" in source:
+        fetcher = Fetcher(
+            config["USER_AGENT"],
+            config["FETCH_CONNECT_TIMEOUT"],
+            config["FETCH_READ_TIMEOUT"],
+            config["FETCH_TOTAL_TIMEOUT"],
+            config["FETCH_MAX_BYTES"],
+        )
+        try:
+            result = fetcher.fetch(source)
+        except FetchError as exc:
+            raise Usage(str(exc)) from None
+        finally:
+            fetcher.close()
+        return result.content, page_url or result.url
+    path = Path(source)
+    try:
+        return path.read_bytes(), page_url
+    except OSError as exc:
+        raise Usage(f"{source}: {exc.strerror or exc}") from None
+
+
+# --- planner db -------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@_with_app
+def db_upgrade() -> None:
+    """Apply the migrations (creates the database on first run)."""
+    from flask import current_app
+
+    from planner.db import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+# --- planner sources / import -----------------------------------------------------------------
+
+
+@main.group()
+def sources() -> None:
+    """Sources of events: iCal feeds and pages."""
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--user", "email", help="owner (default: the local owner)")
+@click.option("--kind", type=click.Choice(["ical"]))
+@click.option("--name")
+@_with_app
+def sources_add(url: str, email: str | None, kind: str | None, name: str | None) -> None:
+    """Follow URL (http, https or webcal://)."""
+    from planner import db as database
+    from planner.sources import SourceError, add_source, owner
+
+    with database.transaction() as session:
+        try:
+            source = add_source(session, owner(session, email), url, kind, name)
+        except SourceError as exc:
+            raise Usage(str(exc)) from None
+    click.echo(f"source {source.id}: {source.url} (run `planner refresh` to read it)")
+
+
+@sources.command("list")
+@click.option("--user", "email", help="owner (default: the local owner)")
+@_with_app
+def sources_list(email: str | None) -> None:
+    """Each source with its health."""
+    from planner import db as database
+    from planner.agenda import sources_of
+    from planner.sources import owner
+
+    session = database.session()
+    for source in sources_of(session, owner(session, email)):
+        state = (
+            "ok" if source.healthy else ("never fetched" if not source.fetched_at else "FAILING")
+        )
+        checked = source.ok_at.strftime("%Y-%m-%d %H:%M UTC") if source.ok_at else "-"
+        click.echo(
+            f"{source.id:>4}  {state:<13} {source.events_found:>5} events  last ok {checked}"
+            f"  {source.name or ''}  {source.url}"
+        )
+        if source.last_error:
+            click.echo(f"      error: {source.last_error}")
+    session.commit()
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "email", help="owner (default: the local owner)")
+@click.option("--kind", type=click.Choice(["ical"]))
+@_now_option
+@_with_app
+def import_(file: Path, email: str | None, kind: str | None, now: str | None) -> None:
+    """Read a local .ics file as a source of the user, now and on every refresh."""
+    from planner import db as database
+    from planner.jobs import refresh_source
+    from planner.sources import add_file_source, owner
+
+    moment = _parse_now(now)
+    with database.transaction() as session:
+        source = add_file_source(session, owner(session, email), file, kind, now=moment)
+    result = refresh_source(source.id, moment.isoformat(), force=True)
+    click.echo(f"source {source.id}: {file.name}: {result['message']}")
+    if not result["ok"]:
+        sys.exit(1)
+
+
+@main.command()
+@_now_option
+@click.option("--all", "everything", is_flag=True, help="every source, due or not")
+@click.option("--source", "source_ids", type=int, multiple=True, help="only this source id")
+@click.option("--enqueue", is_flag=True, help="queue the jobs on Redis instead of running here")
+@_with_app
+def refresh(now: str | None, everything: bool, source_ids: tuple[int, ...], enqueue: bool) -> None:
+    """Refresh the sources that are due, with a progress bar and a line per source."""
+    from sqlalchemy import select
+
+    from planner import db as database
+    from planner.jobs import due_sources, enqueue_refresh, refresh_source
+    from planner.models import Source
+
+    moment = _parse_now(now)
+    session = database.session()
+    ids = list(source_ids) or (
+        list(session.scalars(select(Source.id).order_by(Source.id)))
+        if everything
+        else due_sources(moment)
+    )
+    session.commit()
+    if enqueue:
+        for source_id in ids:
+            enqueue_refresh(source_id, moment)
+        click.echo(f"queued {len(ids)} sources")
+        return
+    failures = _refresh_all(ids, moment, refresh_source)
+    click.echo(f"{len(ids)} sources refreshed, {failures} failed")
+
+
+def _refresh_all(ids: list[int], moment: datetime, job: Callable[..., dict[str, Any]]) -> int:
+    lines: list[str] = []
+    failures = 0
+    with click.progressbar(ids, label="refreshing", file=sys.stderr, show_pos=True) as bar:
+        for source_id in bar:
+            result = job(source_id, moment.isoformat())
+            failures += not result["ok"]
+            lines.append(
+                f"source {source_id}: {'ok' if result['ok'] else 'FAILED'}: {result['message']}"
+            )
+    for line in lines:
+        click.echo(line)
+    return failures
+
+
+# --- planner events / demo / serve ------------------------------------------------------------
+
+
+@main.group()
+def events() -> None:
+    """Events from your sources."""
+
+
+@events.command("list")
+@click.option("--user", "email", help="whose events (default: the local owner)")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
+@_now_option
+@_with_app
+def events_list(email: str | None, limit: int, as_json: bool, now: str | None) -> None:
+    """Upcoming events, soonest first."""
+    from planner import db as database
+    from planner.agenda import upcoming_events, when
+    from planner.sources import owner
+
+    session = database.session()
+    user = owner(session, email)
+    found = upcoming_events(session, user, _parse_now(now), limit=limit)
+    rows = []
+    for event in found:
+        local = when(event, user.timezone)
+        rows.append(
+            {
+                "id": event.id,
+                "day": local.day,
+                "time": local.clock,
+                "title": event.title,
+                "venue": event.venue,
+                "status": event.status,
+                "sources": sorted({link.source.name or link.source.url for link in event.links}),
+            }
+        )
+    session.commit()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        flag = f" [{row['status'].upper()}]" if row["status"] != "scheduled" else ""
+        click.echo(
+            f"{row['id']:>5}  {row['day']}  {row['time']:<18} {row['title']}{flag}"
+            f"  @ {row['venue'] or '-'}"
+        )
+    if not rows:
+        click.echo("no upcoming events: add a source (`planner sources add URL`) and refresh")
+
+
+@main.group()
+def demo() -> None:
+    """The bundled offline demo."""
+
+
+@demo.command("load")
+@_now_option
+@_with_app
+def demo_load(now: str | None) -> None:
+    """Write the demo feeds (dates around now) and import them for the local owner."""
+    from planner.demo_loader import load_demo
+
+    for line in load_demo(_parse_now(now)):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the web app (the embedded default: SQLite, jobs in-process)."""
+    from planner import create_app
+    from planner.config import ConfigError
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise Usage(str(exc)) from None
+    click.echo(f"planner: serving on http://{host}:{port}/ (database {app.config['DATABASE_URL']})")
+    app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)

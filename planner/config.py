@@ -1,0 +1,95 @@
+"""Settings from `PLANNER_*` environment variables, read when the app is created (not at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside debug/testing
+
+
+class ConfigError(Exception):
+    """A setting that cannot work; the message names the variable."""
+
+
+# name -> (default, parser, description). The README's configuration table mirrors this.
+SETTINGS: dict[str, tuple[Any, Any, str]] = {
+    "DATABASE_URL": (
+        None,
+        str,
+        "SQLAlchemy URL; default SQLite file `planner.sqlite3` in the instance folder",
+    ),
+    "REDIS_URL": (
+        None,
+        str,
+        "Redis for RQ jobs (e.g. `redis://127.0.0.1:6379/0`); unset: jobs run in-process",
+    ),
+    "SECRET_KEY": (
+        DEFAULT_SECRET_KEY,
+        str,
+        "signs sessions and CSRF tokens; required outside debug/testing",
+    ),
+    "DEBUG": (False, "bool", "development mode (`make run` sets it)"),
+    "USER_AGENT": (
+        "planner/0.1 (+https://planner.invalid/bot)",
+        str,
+        "User-Agent of every fetch; name a contact",
+    ),
+    "BASE_URL": (
+        "http://127.0.0.1:5000",
+        str,
+        "public address of the web app (links in feeds and mail)",
+    ),
+    "OWNER_EMAIL": ("owner@localhost", str, "the local owner's account in single-user mode"),
+    "FETCH_CONNECT_TIMEOUT": (5.0, float, "seconds to connect to a source"),
+    "FETCH_READ_TIMEOUT": (20.0, float, "seconds between bytes of a response"),
+    "FETCH_TOTAL_TIMEOUT": (60.0, float, "seconds for a whole download"),
+    "FETCH_MAX_BYTES": (
+        10 * 1024 * 1024,
+        int,
+        "largest body read from a source (after decompression)",
+    ),
+    "WINDOW_DAYS": (365, int, "how far ahead recurring series are expanded"),
+    "REFRESH_INTERVAL": (3600, int, "seconds between refreshes of an iCal source"),
+    "INSTANCE_PATH": (None, str, "folder for the SQLite file and other local state"),
+}
+
+
+def _parse(name: str, raw: str, parser: Any) -> Any:
+    if parser == "bool":
+        if raw.strip().lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.strip().lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"PLANNER_{name}={raw!r}: expected 1/0, true/false, yes/no")
+    try:
+        return parser(raw)
+    except ValueError:
+        raise ConfigError(f"PLANNER_{name}={raw!r}: expected {parser.__name__}") from None
+
+
+def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Flask config keys from `environ` (PLANNER_X becomes X), defaults filled in."""
+    config: dict[str, Any] = {}
+    for name, (default, parser, _) in SETTINGS.items():
+        raw = environ.get(f"PLANNER_{name}")
+        config[name] = default if raw is None else _parse(name, raw, parser)
+    return config
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Refuse settings that are unsafe outside development."""
+    if config.get("DEBUG") or config.get("TESTING"):
+        return
+    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        raise ConfigError(
+            "PLANNER_SECRET_KEY is not set: refusing to start outside debug mode with the default "
+            "key. Set it to a long random string, e.g. "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+
+
+def sqlite_url(instance_path: str | os.PathLike[str]) -> str:
+    return f"sqlite:///{Path(instance_path) / 'planner.sqlite3'}"

@@ -1,0 +1,106 @@
+"""Background work: job functions take ids, run on RQ when Redis is configured, in-process if not.
+
+Jobs are idempotent (RQ delivers at least once) and raise on unexpected errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import or_, select
+
+from planner import db
+from planner.fetch import Fetcher
+from planner.ingest import Window
+from planner.models import Source
+from planner.refresh import RefreshResult, refresh
+
+log = logging.getLogger(__name__)
+EXTENSION = "planner.jobs"
+QUEUES = ("fetch",)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = {"queues": None, "fetcher": None}
+
+
+def queue(name: str = "fetch") -> Any | None:
+    """The RQ queue `name`, or None when no Redis is configured (jobs run in-process)."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    state = current_app.extensions[EXTENSION]
+    if state["queues"] is None:
+        from redis import Redis
+        from rq import Queue
+
+        connection = Redis.from_url(url)
+        state["queues"] = {n: Queue(n, connection=connection) for n in QUEUES}
+    return state["queues"][name]
+
+
+def enqueue(
+    func: Callable[..., Any], *args: Any, job_id: str | None = None, queue_name: str = "fetch"
+) -> Any:
+    """Run `func(*args)` on a worker, or right here without Redis. Returns the job or result."""
+    q = queue(queue_name)
+    if q is None:
+        return func(*args)
+    return q.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=7 * 86400)
+
+
+def fetcher() -> Fetcher:
+    state = current_app.extensions[EXTENSION]
+    if state["fetcher"] is None:
+        config = current_app.config
+        state["fetcher"] = Fetcher(
+            config["USER_AGENT"],
+            connect_timeout=config["FETCH_CONNECT_TIMEOUT"],
+            read_timeout=config["FETCH_READ_TIMEOUT"],
+            total_timeout=config["FETCH_TOTAL_TIMEOUT"],
+            max_bytes=config["FETCH_MAX_BYTES"],
+        )
+    return state["fetcher"]
+
+
+def parse_now(now: str | datetime | None) -> datetime:
+    """`--now` and job arguments: an ISO string (aware or UTC) or nothing for the clock."""
+    if now is None:
+        return datetime.now(UTC)
+    value = datetime.fromisoformat(now) if isinstance(now, str) else now
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def refresh_source(source_id: int, now: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Job: refresh one source. A source deleted meanwhile is nothing to do."""
+    moment = parse_now(now)
+    session = db.session()
+    source = session.get(Source, source_id)
+    if source is None:
+        return {"source_id": source_id, "ok": True, "message": "source no longer exists"}
+    window = Window.around(moment, current_app.config["WINDOW_DAYS"])
+    result: RefreshResult = refresh(session, source, fetcher(), moment, window, force=force)
+    log.info("refresh source=%s owner=%s: %s", source.id, source.owner_id, result.message)
+    return result.as_dict()
+
+
+def due_sources(now: datetime) -> list[int]:
+    """Ids of sources whose next refresh is due."""
+    session = db.session()
+    query = (
+        select(Source.id)
+        .where(or_(Source.next_fetch_at.is_(None), Source.next_fetch_at <= now))
+        .order_by(Source.id)
+    )
+    return list(session.scalars(query))
+
+
+def enqueue_refresh(source_id: int, now: datetime | None = None) -> Any:
+    """Queue (or run) a refresh of one source; the job id names the source and the hour."""
+    moment = now or datetime.now(UTC)
+    job_id = f"refresh-{source_id}-{moment:%Y%m%d%H}"
+    return enqueue(refresh_source, source_id, moment.isoformat(), job_id=job_id)

@@ -1,0 +1,172 @@
+"""Typed tables. Times are aware, in UTC: `start`/`end` are event times, `*_at` bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps naive text; we add the zone back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    home_location: Mapped[str | None] = mapped_column(String(300))
+    home_lat: Mapped[float | None] = mapped_column(Float)
+    home_lon: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sources: Mapped[list[Source]] = relationship(back_populates="owner")
+
+
+class Source(Base):
+    """A feed or page a user follows, with its health."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("owner_id", "url", name="uq_sources_owner_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str | None] = mapped_column(String(20))  # ical | ... ; None: detect
+    name: Mapped[str | None] = mapped_column(String(300))
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    window_start: Mapped[date | None] = mapped_column(Date)  # the window the last parse used
+    fetched_at: Mapped[datetime | None]
+    ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_warnings: Mapped[list[Any]] = mapped_column(default=list)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    events_found: Mapped[int] = mapped_column(Integer, default=0)
+    refresh_interval: Mapped[int] = mapped_column(Integer, default=3600)  # seconds
+    next_fetch_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="sources")
+    links: Mapped[list[EventSource]] = relationship(back_populates="source", passive_deletes=True)
+
+    @property
+    def healthy(self) -> bool:
+        return self.ok_at is not None and not self.last_error
+
+
+class Event(Base):
+    """One real-world event, however many sources list it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime | None]
+    all_day: Mapped[bool] = mapped_column(default=False)
+    floating: Mapped[bool] = mapped_column(default=False)  # wall-clock time, zone unknown
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    description: Mapped[str | None] = mapped_column(Text)
+    venue: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str | None] = mapped_column(String(1000))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    attendance: Mapped[str] = mapped_column(String(20), default="in_person")
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    organizers: Mapped[list[Any]] = mapped_column(default=list)
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    gone_at: Mapped[datetime | None]  # no source lists it any more
+
+    links: Mapped[list[EventSource]] = relationship(back_populates="event", passive_deletes=True)
+    people: Mapped[list[EventPerson]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class EventSource(Base):
+    """Provenance: this source lists this event under this uid (one occurrence of a series)."""
+
+    __tablename__ = "event_sources"
+    __table_args__ = (
+        UniqueConstraint("source_id", "source_uid", name="uq_event_sources_source_uid"),
+        Index("ix_event_sources_event", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    source_uid: Mapped[str] = mapped_column(String(500))
+    group_uid: Mapped[str] = mapped_column(String(500))  # the UID of the VEVENT group / page
+    block_hash: Mapped[str | None] = mapped_column(String(64))  # the text it was read from
+    fields_hash: Mapped[str | None] = mapped_column(String(64))  # what normalize made of it
+    url: Mapped[str | None] = mapped_column(String(2000))
+    start: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    gone_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship(back_populates="links")
+    source: Mapped[Source] = relationship(back_populates="links")
+
+
+class EventPerson(Base):
+    """Someone named on an event: organizer, speaker, host, attendee."""
+
+    __tablename__ = "event_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    email: Mapped[str | None] = mapped_column(String(320))
+
+    event: Mapped[Event] = relationship(back_populates="people")

@@ -1,0 +1,31 @@
+"""Web views: blueprints registered on the app, security headers, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from flask_wtf import CSRFProtect
+
+from planner.web import events, sources
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(sources.bp)
+    app.after_request(_security_headers)
+    app.jinja_env.filters["ago"] = events.ago
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

@@ -1,0 +1,397 @@
+"""iCalendar reader: bytes in, raw events out, recurrences expanded within a bounded window.
+
+Real feeds are messy, so reading happens in three tries: the whole file as icalendar reads it;
+then the text with its broken lines repaired; then one VEVENT at a time, skipping what stays broken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import icalendar
+import recurring_ical_events
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from scrapers.model import ParseResult, Person, RawEvent, ScraperError
+
+_FOLD = re.compile(r"\r?\n[ \t]")
+_CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^\r\n]*?)?:", re.ASCII)
+_VEVENT = re.compile(r"^BEGIN:VEVENT\r?$.*?^END:VEVENT\r?$\n?", re.M | re.S | re.I)
+_UID = re.compile(r"^UID[;:](?:[^:\r\n]*:)?(.*?)\r?$", re.M | re.I)
+_VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\r?$.*?^END:VTIMEZONE\r?$\n?", re.M | re.S | re.I)
+
+
+def decode(data: bytes) -> str:
+    """Text of a feed: UTF-8 (with or without BOM), else Windows-1252, the usual culprit."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+@dataclass
+class FeedParts:
+    """A feed cut into its VEVENTs grouped by UID, for re-reading only what changed."""
+
+    text: str
+    header: str  # everything outside the VEVENTs: calendar properties, VTIMEZONEs
+    groups: dict[str, list[str]]  # uid -> the VEVENT blocks that carry it (series + overrides)
+    hashes: dict[str, str]  # uid -> hash of header + blocks
+
+    def subset(self, uids: Iterable[str]) -> bytes:
+        """The feed with only the VEVENTs of `uids`, header kept (time zones and all)."""
+        blocks = "".join(b for uid in uids for b in self.groups.get(uid, ()))
+        cut = self.header.upper().rfind("END:VCALENDAR")
+        if cut < 0:
+            return (self.header + blocks).encode()
+        return (self.header[:cut] + blocks + self.header[cut:]).encode()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def split(data: bytes) -> FeedParts:
+    """Cut a feed into UID groups and hash each; cheap next to parsing it."""
+    text = decode(data)
+    groups: dict[str, list[str]] = {}
+    for match in _VEVENT.finditer(text):
+        block = match.group(0)
+        found = _UID.search(_FOLD.sub("", block))
+        uid = found.group(1).strip() if found else _digest(block.encode())
+        groups.setdefault(uid, []).append(block)
+    header = _VEVENT.sub("", text)
+    head_hash = _digest(header.encode())
+    hashes = {
+        uid: _digest(head_hash.encode() + "".join(blocks).encode())
+        for uid, blocks in groups.items()
+    }
+    return FeedParts(text, header, groups, hashes)
+
+
+def parse(data: bytes, url: str | None, start: datetime, end: datetime) -> ParseResult:
+    """Read every event of the feed that starts in [start, end)."""
+    parts = split(data)
+    result = ParseResult()
+    calendars = _read_calendars(parts, result)
+    if not calendars:
+        raise ScraperError("not a calendar: no VCALENDAR could be read")
+    seen: dict[str, int] = {}
+    for calendar in calendars:
+        result.name = result.name or _text(calendar.get("X-WR-CALNAME"))
+        for raw in _events_of(calendar, start, end, parts.hashes, result):
+            count = seen.get(raw.uid, 0)
+            seen[raw.uid] = count + 1
+            if count:  # the same UID again (another VCALENDAR in the file): keep both
+                raw.uid = f"{raw.uid}#{count + 1}"
+            result.events.append(raw)
+    return result
+
+
+def _read_calendars(parts: FeedParts, result: ParseResult) -> list[icalendar.Calendar]:
+    if "BEGIN:VCALENDAR" not in parts.text[:4096].upper():
+        raise ScraperError("not a calendar: the content does not start with BEGIN:VCALENDAR")
+    try:
+        return list(icalendar.Calendar.from_ical(parts.text, multiple=True))
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
+        first_error = exc
+    repaired = repair(parts.text)
+    try:
+        calendars = list(icalendar.Calendar.from_ical(repaired, multiple=True))
+        result.warnings.append(f"repaired malformed lines ({first_error})")
+        return calendars
+    except Exception:  # noqa: S110 - fall through to reading one VEVENT at a time
+        pass
+    result.warnings.append(f"read event by event ({first_error})")
+    return _read_one_by_one(split(repaired.encode()), result)
+
+
+def repair(text: str) -> str:
+    """Fix what breaks icalendar: raw newlines inside values, blank lines, stray bytes.
+
+    A line that is not `NAME[;PARAMS]:VALUE` continues the previous value.
+    """
+    lines: list[str] = []
+    for line in _FOLD.sub("", text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line.strip():
+            continue
+        if _CONTENT_LINE.match(line) or not lines:
+            lines.append(line)
+        else:
+            lines[-1] += "\\n" + line.replace(",", "\\,").replace(";", "\\;")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _read_one_by_one(parts: FeedParts, result: ParseResult) -> list[icalendar.Calendar]:
+    header = _calendar_or_none(parts.subset(()))
+    if header is None:  # a broken VTIMEZONE: keep the calendar's properties, zones by name
+        header = _calendar_or_none(_VTIMEZONE.sub("", parts.subset(()).decode()).encode())
+        result.warnings.append("ignored the feed's VTIMEZONE definitions: unreadable")
+    if header is None:
+        header = icalendar.Calendar()
+        header.add("VERSION", "2.0")
+        result.warnings.append("ignored the calendar's own properties: unreadable")
+    for uid, blocks in parts.groups.items():
+        try:
+            block_cal = icalendar.Calendar.from_ical(
+                "BEGIN:VCALENDAR\r\n" + "".join(blocks) + "END:VCALENDAR\r\n"
+            )
+        except Exception as exc:
+            result.warnings.append(f"skipped event {uid!r}: {exc}")
+            continue
+        for component in block_cal.walk("VEVENT"):
+            header.add_component(component)
+    return [header]
+
+
+def _calendar_or_none(text: bytes) -> icalendar.Calendar | None:
+    try:
+        return icalendar.Calendar.from_ical(text)
+    except Exception:
+        return None
+
+
+def _events_of(
+    calendar: icalendar.Calendar,
+    start: datetime,
+    end: datetime,
+    hashes: dict[str, str],
+    result: ParseResult,
+) -> Iterable[RawEvent]:
+    series_uids = {
+        str(c.get("UID", ""))
+        for c in calendar.walk("VEVENT")
+        if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")
+    }
+    default_tz = _text(calendar.get("X-WR-TIMEZONE"))
+    day_zones = _dates_stay_dates(calendar, result)
+    try:
+        occurrences = recurring_ical_events.of(calendar).between(start, end)
+    except Exception as exc:  # a broken series: read the rest without it
+        result.warnings.append(f"skipped a broken recurring series: {exc}")
+        try:
+            query = recurring_ical_events.of(calendar, skip_bad_series=True)
+            occurrences = query.between(start, end)
+        except Exception as again:
+            raise ScraperError(f"could not expand the calendar's events: {again}") from again
+    for component in occurrences:
+        try:
+            uid_zone = day_zones.get(str(component.get("UID", ""))) or default_tz
+            yield _raw_event(component, series_uids, uid_zone, hashes)
+        except Exception as exc:  # one bad component never costs the feed
+            result.warnings.append(f"skipped event {_text(component.get('UID'))!r}: {exc}")
+
+
+def _raw_event(
+    component: icalendar.Event,
+    series_uids: set[str],
+    default_tz: str | None,
+    hashes: dict[str, str],
+) -> RawEvent:
+    uid = _text(component.get("UID")) or ""
+    start = component.decoded("DTSTART")
+    end = _end_of(component, start)
+    key = uid
+    series = uid in series_uids
+    if series:
+        key = f"{uid}/{_stamp(_recurrence_id(component, start))}"
+    if not uid:
+        key = _digest(f"{component.get('SUMMARY')}|{start}".encode())
+    organizers, people = _people(component)
+    lat, lon = _geo(component)
+    return RawEvent(
+        uid=key,
+        title=_text(component.get("SUMMARY")) or "",
+        start=start,
+        end=end,
+        timezone=_zone_name(start, component, default_tz),
+        description=_text(component.get("DESCRIPTION")) or _text(component.get("X-ALT-DESC")),
+        url=_text(component.get("URL")),
+        venue=_text(component.get("LOCATION")),
+        lat=lat,
+        lon=lon,
+        status=(_text(component.get("STATUS")) or "").lower() or None,
+        organizers=organizers,
+        people=people,
+        categories=_categories(component),
+        series_uid=uid if series else None,
+        block_hash=hashes.get(uid),
+    )
+
+
+def _dates_stay_dates(calendar: icalendar.Calendar, result: ParseResult) -> dict[str, str]:
+    """`DTSTART;TZID=...;VALUE=DATE` is an all-day event; icalendar reads it as midnight.
+
+    Returns the zone such events named, by UID: the day is a day in that place. A component
+    whose dates cannot be read at all is dropped here, with a warning, so it cannot break the rest.
+    """
+    zones: dict[str, str] = {}
+    for component in list(calendar.walk("VEVENT")):
+        try:
+            for name in ("DTSTART", "DTEND"):
+                prop = component.get(name)
+                value = getattr(prop, "dt", None)
+                if (
+                    isinstance(value, datetime)
+                    and str(prop.params.get("VALUE", "")).upper() == "DATE"
+                ):
+                    zones[str(component.get("UID", ""))] = str(prop.params.get("TZID", ""))
+                    del component[name]
+                    component.add(name, value.date())
+        except Exception as exc:
+            result.warnings.append(f"skipped event {_text(component.get('UID'))!r}: {exc}")
+            _remove(calendar, component)
+    return zones
+
+
+def _remove(calendar: icalendar.Calendar, component: icalendar.Event) -> None:
+    for parent in calendar.walk():
+        if component in parent.subcomponents:
+            parent.subcomponents.remove(component)
+            return
+
+
+def _end_of(component: icalendar.Event, start: date) -> date | None:
+    if component.get("DTEND") is not None:
+        end = component.decoded("DTEND")
+    elif component.get("DURATION") is not None:
+        end = start + component.decoded("DURATION")
+    elif isinstance(start, datetime):
+        return None  # a moment: no end known
+    else:
+        end = start + timedelta(days=1)  # an all-day event lasts its day
+    # recurring_ical_events gives start == end when the event has neither: that says nothing
+    return None if end == start and isinstance(start, datetime) else end
+
+
+def _recurrence_id(component: icalendar.Event, start: date) -> date:
+    rid = component.get("RECURRENCE-ID")
+    return rid.dt if rid is not None else start
+
+
+def _stamp(value: date) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            return value.strftime("%Y%m%dT%H%M%SZ")
+        return value.strftime("%Y%m%dT%H%M%S")
+    return value.strftime("%Y%m%d")
+
+
+def _zone_name(start: date, component: icalendar.Event, default_tz: str | None) -> str | None:
+    """The IANA name of the event's zone: Windows names (Exchange) and old links translated."""
+    tzinfo = start.tzinfo if isinstance(start, datetime) else None
+    names = [
+        getattr(tzinfo, "key", None),
+        getattr(tzinfo, "zone", None),
+        str(component["DTSTART"].params.get("TZID") or ""),
+    ]
+    if tzinfo is None:
+        names.append(default_tz)  # all-day and floating times: the calendar's zone
+    for name in names:
+        found = iana_zone(name)
+        if found:
+            return found
+    return None
+
+
+# Old names that tzdata keeps as links; clients and people know the canonical ones.
+_LINKS = {
+    "US/Pacific": "America/Los_Angeles",
+    "US/Mountain": "America/Denver",
+    "US/Central": "America/Chicago",
+    "US/Eastern": "America/New_York",
+    "US/Arizona": "America/Phoenix",
+    "US/Alaska": "America/Anchorage",
+    "US/Hawaii": "Pacific/Honolulu",
+    "Canada/Pacific": "America/Vancouver",
+    "Canada/Eastern": "America/Toronto",
+    "GB": "Europe/London",
+    "Europe/Kiev": "Europe/Kyiv",
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Etc/UTC": "UTC",
+    "Etc/GMT": "UTC",
+    "GMT": "UTC",
+    "Z": "UTC",
+}
+
+
+def iana_zone(name: str | None) -> str | None:
+    """`name` as an IANA zone name, or None when it names no known zone."""
+    if not name:
+        return None
+    name = name.strip().strip('"')
+    name = WINDOWS_TO_OLSON.get(name, name)
+    name = _LINKS.get(name, name)
+    return name if name in _iana_names() else None
+
+
+_IANA: set[str] = set()
+
+
+def _iana_names() -> set[str]:
+    if not _IANA:
+        import zoneinfo
+
+        _IANA.update(zoneinfo.available_timezones())
+    return _IANA
+
+
+def _people(component: icalendar.Event) -> tuple[list[str], list[Person]]:
+    organizers: list[str] = []
+    people: list[Person] = []
+    for prop in ("ORGANIZER", "ATTENDEE"):
+        values = component.get(prop)
+        for value in values if isinstance(values, list) else [values] if values else []:
+            params = getattr(value, "params", {})
+            name = str(params.get("CN") or "").strip().strip('"')
+            if not name:
+                continue  # an address alone (often a Google group calendar) names nobody
+            address = str(value)
+            email = address[7:] if address.lower().startswith("mailto:") else None
+            role = "attendee"
+            if prop == "ORGANIZER" or str(params.get("PARTSTAT", "")).upper() == "ORGANIZER":
+                role = "organizer"
+            elif str(params.get("ROLE", "")).upper() == "CHAIR":
+                role = "host"
+            people.append(Person(name=name, role=role, email=email))
+            if role != "attendee" and name not in organizers:
+                organizers.append(name)
+    return organizers, people
+
+
+def _geo(component: icalendar.Event) -> tuple[float | None, float | None]:
+    geo = component.get("GEO")
+    if geo is None:
+        return None, None
+    try:
+        lat, lon = float(geo.latitude), float(geo.longitude)
+    except (AttributeError, TypeError, ValueError):
+        return None, None
+    if -90 <= lat <= 90 and -180 <= lon <= 180:
+        return lat, lon
+    return None, None
+
+
+def _categories(component: icalendar.Event) -> list[str]:
+    values = component.get("CATEGORIES")
+    found: list[str] = []
+    for value in values if isinstance(values, list) else [values] if values else []:
+        for category in getattr(value, "cats", None) or [str(value)]:
+            text = str(category).strip()
+            if text and text not in found:
+                found.append(text)
+    return found
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    text = str(value).strip() if value is not None else ""
+    return text or None

@@ -1,0 +1,134 @@
+"""Shared fixtures: a fresh app and database per test, on SQLite and (when asked) PostgreSQL.
+
+Service-backed tests (PostgreSQL, Redis, Chromium) run whenever the service is reachable; under
+PLANNER_TEST_REQUIRE_SERVICES=1 (CI) a missing service fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from planner import create_app
+from planner.db import upgrade
+
+pytest_plugins = ["tests.localserver"]
+
+DATA = Path(__file__).parent / "data"
+POSTGRES_URL = os.environ.get(
+    "PLANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("PLANNER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRED = os.environ.get("PLANNER_TEST_REQUIRE_SERVICES") == "1"
+
+
+def need(service: str, reason: str) -> None:
+    """Skip (or, in CI, fail) a test whose service is missing."""
+    message = f"{service} unavailable: {reason}"
+    if REQUIRED:
+        pytest.fail(message + " (PLANNER_TEST_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def postgres_error() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure means: not here
+        return str(exc).splitlines()[0]
+    return None
+
+
+def redis_error() -> str | None:
+    try:
+        from redis import Redis
+
+        Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_factory() -> Iterator[object]:
+    """Makes an empty schema per test in the test database; drops them all at the end."""
+    made: list[str] = []
+    problem = postgres_error()
+
+    def make() -> str:
+        if problem:
+            need("PostgreSQL", problem)
+        name = f"t_{secrets.token_hex(6)}"
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{name}"'))
+        engine.dispose()
+        made.append(name)
+        return name
+
+    yield make
+    if made:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            for name in made:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        engine.dispose()
+
+
+def database_url(backend: str, tmp_path: Path, schema_factory: object) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
+    schema = schema_factory()  # type: ignore[operator]
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def make_app(url: str, tmp_path: Path, **extra: object) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-" + secrets.token_hex(8),
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "REDIS_URL": None,
+        "OWNER_EMAIL": "owner@localhost",
+    }
+    config.update(extra)
+    app = create_app(config)
+    upgrade(url)
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """The embedded default: SQLite, jobs in-process."""
+    application = make_app(f"sqlite:///{tmp_path / 'planner.sqlite3'}", tmp_path)
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The same app on each supported database."""
+    url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
+    application = make_app(url, tmp_path)
+    with application.app_context():
+        yield application
+    from planner import db
+
+    db.engine().dispose()
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        need("Chromium", "install Debian's chromium package (make test does)")
+    return path

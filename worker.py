@@ -1,0 +1,53 @@
+"""An RQ worker for planner: `python worker.py [--burst] [QUEUE ...]`.
+
+Each job runs inside a planner app context (database session, settings), like Flask-RQ does.
+Needs PLANNER_REDIS_URL; the database is PLANNER_DATABASE_URL as for the web app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job
+
+import planner.db
+import planner.jobs  # preloaded: the forked work horse starts jobs at once
+from planner import create_app
+
+app = create_app()
+
+
+class AppJob(Job):
+    """A job that runs with the planner app pushed, and a database connection of its own."""
+
+    def perform(self) -> Any:
+        with app.app_context():
+            planner.db.dispose()  # never reuse a connection inherited across fork
+            return super().perform()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("queues", nargs="*", default=list(planner.jobs.QUEUES))
+    parser.add_argument("--burst", action="store_true", help="quit when the queues are empty")
+    parser.add_argument("--with-scheduler", action="store_true", help="also run RQ's scheduler")
+    args = parser.parse_args(argv)
+    url = app.config.get("REDIS_URL")
+    if not url:
+        print("worker.py: PLANNER_REDIS_URL is not set", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    connection = Redis.from_url(url)
+    queues = [Queue(name, connection=connection) for name in args.queues]
+    worker = Worker(queues, connection=connection, job_class=AppJob)
+    worker.work(burst=args.burst, with_scheduler=args.with_scheduler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
