@@ -138,7 +138,7 @@ def _stored_groups(session: Session, source: Source) -> dict[str, str | None]:
             EventSource.source_id == source.id, EventSource.gone_at.is_(None)
         )
     )
-    return dict(rows.tuples().all())
+    return {uid: digest for uid, digest in rows}
 
 
 def _live_count(session: Session, source: Source) -> int:
@@ -196,12 +196,12 @@ def upsert_events(
 def _links_of(
     session: Session, source: Source, uids: list[str]
 ) -> dict[str, tuple[int, str | None]]:
-    """source_uid -> (event id, fields hash) of what this source listed before."""
+    """source_uid -> (event id, fields hash) of what this source listed before; a link that was
+    gone has no hash, so the event it comes back with is written again."""
     found: dict[str, tuple[int, str | None]] = {}
     query: Select[Any] = select(
-        EventSource.source_uid, EventSource.event_id, EventSource.fields_hash
-    )
-    query = query.where(EventSource.source_id == source.id)
+        EventSource.source_uid, EventSource.event_id, EventSource.fields_hash, EventSource.gone_at
+    ).where(EventSource.source_id == source.id)
     if len(uids) > CHUNK * 4:  # most of the feed: one scan beats many IN lists
         rows: Iterable[Any] = session.execute(query)
     else:
@@ -210,8 +210,8 @@ def _links_of(
             for part in _chunks(uids)
             for r in session.execute(query.where(EventSource.source_uid.in_(part)))
         )
-    for uid, event_id, digest in rows:
-        found[uid] = (event_id, digest)
+    for uid, event_id, digest, gone_at in rows:
+        found[uid] = (event_id, None if gone_at else digest)
     return found
 
 
@@ -221,7 +221,7 @@ def _event_ids(session: Session, fingerprints: list[str]) -> dict[str, int]:
         rows = session.execute(
             select(Event.fingerprint, Event.id).where(Event.fingerprint.in_(part))
         )
-        ids.update(rows.tuples().all())
+        ids.update({fingerprint: event_id for fingerprint, event_id in rows})
     return ids
 
 

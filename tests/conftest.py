@@ -112,6 +112,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     application = make_app(f"sqlite:///{tmp_path / 'planner.sqlite3'}", tmp_path)
     with application.app_context():
         yield application
+        close(application)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -121,8 +122,14 @@ def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     application = make_app(url, tmp_path)
     with application.app_context():
         yield application
+        close(application)
+
+
+def close(application: Flask) -> None:
+    """Give back every connection (PostgreSQL keeps a schema per test until the session ends)."""
     from planner import db
 
+    db.session().close()
     db.engine().dispose()
 
 

@@ -1,0 +1,103 @@
+"""The `planner` commands as a user types them, against a fresh SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from planner.cli import main
+from tests.localserver import LocalServer
+
+FEEDS = Path(__file__).parent / "data" / "ics"
+MEETUP = FEEDS / "meetup_detroitruby_group_feed.ics"
+NOW = "2013-01-01T09:00:00+00:00"
+
+
+@pytest.fixture
+def planner(tmp_path: Path):
+    env = {
+        "PLANNER_DEBUG": "1",
+        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "PLANNER_REDIS_URL": None,
+        "PLANNER_SECRET_KEY": None,
+    }
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=env)
+
+    assert run("db", "upgrade").exit_code == 0
+    return run
+
+
+def test_import_then_list_events(planner) -> None:
+    result = planner("import", str(MEETUP), "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "6 events: 6 new" in result.stdout
+    listed = planner("events", "list", "--now", NOW, "--json")
+    rows = json.loads(listed.stdout)
+    assert [r["day"] for r in rows][:2] == ["Thu 10 Jan 2013", "Thu 14 Feb 2013"]
+    assert rows[0]["time"] == "18:30–21:30 EST"
+    assert rows[0]["venue"] == "Compuware Building"
+    assert rows[0]["sources"] == ["meetup_detroitruby_group_feed.ics"]
+    table = planner("events", "list", "--now", "2013-05-01T00:00:00+00:00")
+    assert "Thu 09 May 2013" in table.stdout and "Thu 10 Jan 2013" not in table.stdout
+
+
+def test_import_for_another_user_keeps_them_apart(planner) -> None:
+    planner("import", str(MEETUP), "--now", NOW, "--user", "ada@example.org")
+    mine = json.loads(planner("events", "list", "--now", NOW, "--json").stdout)
+    theirs = json.loads(
+        planner("events", "list", "--now", NOW, "--json", "--user", "ada@example.org").stdout
+    )
+    assert mine == [] and len(theirs) == 6
+
+
+def test_sources_add_refresh_and_list(planner, local_server: LocalServer) -> None:
+    good = local_server.add("/events/ical", MEETUP.read_bytes())
+    assert planner("sources", "add", good).exit_code == 0
+    assert planner("sources", "add", local_server.url("/gone.ics")).exit_code == 0
+    refreshed = planner("refresh", "--now", NOW)
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "source 1: ok: 6 events: 6 new" in refreshed.stdout
+    assert "source 2: FAILED: fetch failed:" in refreshed.stdout and "HTTP 404" in refreshed.stdout
+    assert "refreshing" in refreshed.stderr  # the progress bar
+    assert "2 sources refreshed, 1 failed" in refreshed.stdout
+    listed = planner("sources", "list").stdout
+    assert "ok" in listed and "FAILING" in listed and "error: fetch failed" in listed
+    again = planner("refresh", "--now", NOW)
+    assert "0 sources refreshed" in again.stdout  # nothing due yet
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.org/x.ics", "javascript:x", "http://"]
+)
+def test_sources_add_refuses_bad_urls(planner, url: str) -> None:
+    result = planner("sources", "add", url)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("planner: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_bad_now_is_a_usage_error(planner) -> None:
+    result = planner("events", "list", "--now", "soon")
+    assert result.exit_code == 2 and "--now" in result.stderr
+
+
+def test_demo_load_fills_the_page(planner) -> None:
+    result = planner("demo", "load", "--now", "2026-03-02T09:00:00+00:00")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 3
+    rows = json.loads(
+        planner("events", "list", "--now", "2026-03-02T09:00:00+00:00", "--json").stdout
+    )
+    statuses = {r["status"] for r in rows}
+    assert len(rows) >= 10 and statuses == {"scheduled", "cancelled"}
+
+
+def test_refuses_to_start_without_a_secret_outside_debug(tmp_path: Path) -> None:
+    env = {"PLANNER_DEBUG": "0", "PLANNER_SECRET_KEY": None, "PLANNER_INSTANCE_PATH": str(tmp_path)}
+    result = CliRunner().invoke(main, ["sources", "list"], env=env)
+    assert result.exit_code == 2 and "PLANNER_SECRET_KEY" in result.stderr

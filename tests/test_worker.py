@@ -1,0 +1,93 @@
+"""Jobs through a real RQ worker (`worker.py --burst`) on the machine's Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from redis import Redis
+
+from planner import db
+from planner.demo import build_feeds
+from planner.jobs import enqueue_refresh, queue
+from planner.models import Source
+from planner.sources import add_source, owner
+from tests.conftest import REDIS_URL, need, redis_error
+from tests.localserver import LocalServer
+
+ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def redis_app(any_app: Flask) -> Flask:
+    problem = redis_error()
+    if problem:
+        need("Redis", problem)
+    Redis.from_url(REDIS_URL).flushdb()
+    any_app.config["REDIS_URL"] = REDIS_URL
+    return any_app
+
+
+def run_worker(app: Flask) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        PLANNER_DATABASE_URL=app.config["DATABASE_URL"],
+        PLANNER_REDIS_URL=REDIS_URL,
+        PLANNER_DEBUG="1",
+        PLANNER_INSTANCE_PATH=app.instance_path,
+    )
+    return subprocess.run(
+        [sys.executable, "worker.py", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_refresh_job_runs_on_a_real_worker(redis_app: Flask, local_server: LocalServer) -> None:
+    now = datetime.now(UTC)
+    feed = build_feeds(now)[0]
+    session = db.session()
+    source = add_source(session, owner(session), local_server.add("/pyberlin.ics", feed.content))
+    session.commit()
+    job = enqueue_refresh(source.id, now)
+    assert job.get_status() == "queued" and queue().count == 1
+    finished = run_worker(redis_app)
+    assert finished.returncode == 0, finished.stderr
+    job.refresh()
+    assert job.get_status() == "finished", finished.stderr
+    assert job.return_value()["ok"] is True
+    db.session().expire_all()
+    stored = db.session().get(Source, source.id)
+    assert stored.events_found == 5 and stored.last_error is None
+    assert f"refresh source={source.id}" in finished.stderr  # logs name the job's source
+
+
+def test_a_failing_source_does_not_fail_the_worker(
+    redis_app: Flask, local_server: LocalServer
+) -> None:
+    session = db.session()
+    user = owner(session)
+    bad = add_source(session, user, local_server.url("/nothing-here.ics"))
+    good = add_source(
+        session, user, local_server.add("/ok.ics", build_feeds(datetime.now(UTC))[1].content)
+    )
+    session.commit()
+    jobs = [enqueue_refresh(s.id) for s in (bad, good)]
+    finished = run_worker(redis_app)
+    assert finished.returncode == 0, finished.stderr
+    for job in jobs:
+        job.refresh()
+    assert [j.get_status() for j in jobs] == ["finished", "finished"]
+    db.session().expire_all()
+    assert "HTTP 404" in db.session().get(Source, bad.id).last_error
+    assert db.session().get(Source, good.id).events_found == 4
