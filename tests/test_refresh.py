@@ -1,4 +1,4 @@
-"""Refreshing sources over real HTTP (a local server serving saved feeds), on SQLite and PostgreSQL."""
+"""Refreshing sources over real HTTP (a local server serving saved feeds), on every database."""
 
 from __future__ import annotations
 
