@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Exists, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from planner.models import Event, EventSource, Source, User
 
 
-def _owned_by(user: User) -> object:
+def _owned_by(user: User) -> Exists:
     return exists().where(
         and_(
             EventSource.event_id == Event.id,

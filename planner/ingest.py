@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, select, update
+from sqlalchemy import Select, and_, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -199,7 +199,7 @@ def _links_of(
     """source_uid -> (event id, fields hash) of what this source listed before; a link that was
     gone has no hash, so the event it comes back with is written again."""
     found: dict[str, tuple[int, str | None]] = {}
-    query: Select[Any] = select(
+    query: Select[Any] = select(  # type: ignore[assignment]
         EventSource.source_uid, EventSource.event_id, EventSource.fields_hash, EventSource.gone_at
     ).where(EventSource.source_id == source.id)
     if len(uids) > CHUNK * 4:  # most of the feed: one scan beats many IN lists
@@ -279,7 +279,7 @@ def _replace_people(session: Session, pairs: list[tuple[int, EventFields]]) -> N
         for p in e.people
     ]
     if people:
-        session.execute(EventPerson.__table__.insert(), people)
+        session.execute(insert(EventPerson), people)
 
 
 def _update_event(

@@ -248,7 +248,7 @@ def _dates_stay_dates(calendar: icalendar.Calendar, result: ParseResult) -> dict
     return zones
 
 
-def _remove(calendar: icalendar.Calendar, component: icalendar.Event) -> None:
+def _remove(calendar: icalendar.Calendar, component: icalendar.cal.Component) -> None:
     for parent in calendar.walk():
         if component in parent.subcomponents:
             parent.subcomponents.remove(component)

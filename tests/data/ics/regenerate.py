@@ -1,4 +1,4 @@
-"""Rewrite the expected events of the iCal fixtures: `python tests/data/ics/regenerate.py [NAME...]`.
+"""Rewrite the expected events of the iCal fixtures: `python tests/data/ics/regenerate.py [NAME]`.
 
 Each `NAME.json` keeps the `args` given to `planner extract NAME.ics`; a new fixture starts as
 `{"args": ["--from", "YYYY-MM-DD", "--to", "YYYY-MM-DD"], "events": []}`. Read the diff by hand:
