@@ -22,6 +22,8 @@ _FOLD = re.compile(r"\r?\n[ \t]")
 _CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^\r\n]*?)?:", re.ASCII)
 _VEVENT = re.compile(r"^BEGIN:VEVENT\r?$.*?^END:VEVENT\r?$\n?", re.M | re.S | re.I)
 _UID = re.compile(r"^UID[;:](?:[^:\r\n]*:)?(.*?)\r?$", re.M | re.I)
+_NO_UID = "UID:no-uid-"
+_GROUP = "X-PLANNER-GROUP"  # the UID a renamed duplicate was read under
 _VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\r?$.*?^END:VTIMEZONE\r?$\n?", re.M | re.S | re.I)
 
 
@@ -42,6 +44,10 @@ class FeedParts:
     groups: dict[str, list[str]]  # uid -> the VEVENT blocks that carry it (series + overrides)
     hashes: dict[str, str]  # uid -> hash of header + blocks
 
+    @property
+    def single_calendar(self) -> bool:
+        return self.header.upper().count("BEGIN:VCALENDAR") == 1
+
     def subset(self, uids: Iterable[str]) -> bytes:
         """The feed with only the VEVENTs of `uids`, header kept (time zones and all)."""
         blocks = "".join(b for uid in uids for b in self.groups.get(uid, ()))
@@ -56,8 +62,10 @@ def _digest(data: bytes) -> str:
 
 
 def split(data: bytes) -> FeedParts:
-    """Cut a feed into UID groups and hash each; cheap next to parsing it."""
-    text = decode(data)
+    """Cut a feed into UID groups and hash each; cheap next to parsing it.
+
+    A VEVENT without a UID gets one made from its text, so that it keeps its identity."""
+    text = _VEVENT.sub(_with_uid, decode(data))
     groups: dict[str, list[str]] = {}
     for match in _VEVENT.finditer(text):
         block = match.group(0)
@@ -73,6 +81,15 @@ def split(data: bytes) -> FeedParts:
     return FeedParts(text, header, groups, hashes)
 
 
+def _with_uid(match: re.Match[str]) -> str:
+    block = match.group(0)
+    if _UID.search(block):
+        return block
+    newline = "\r\n" if "\r\n" in block else "\n"
+    first, rest = block.split("\n", 1)
+    return f"{first}\n{_NO_UID}{_digest(block.encode())}{newline}{rest}"
+
+
 def parse(data: bytes, url: str | None, start: datetime, end: datetime) -> ParseResult:
     """Read every event of the feed that starts in [start, end)."""
     parts = split(data)
@@ -80,16 +97,26 @@ def parse(data: bytes, url: str | None, start: datetime, end: datetime) -> Parse
     calendars = _read_calendars(parts, result)
     if not calendars:
         raise ScraperError("not a calendar: no VCALENDAR could be read")
-    seen: dict[str, int] = {}
+    _unique_uids(calendars)
     for calendar in calendars:
         result.name = result.name or _text(calendar.get("X-WR-CALNAME"))
-        for raw in _events_of(calendar, start, end, parts.hashes, result):
-            count = seen.get(raw.uid, 0)
-            seen[raw.uid] = count + 1
-            if count:  # the same UID again (another VCALENDAR in the file): keep both
-                raw.uid = f"{raw.uid}#{count + 1}"
-            result.events.append(raw)
+        result.events.extend(_events_of(calendar, start, end, parts.hashes, result))
     return result
+
+
+def _unique_uids(calendars: list[icalendar.Calendar]) -> None:
+    """Exporters reuse UIDs (a copied event, concatenated calendars): every VEVENT that is not
+    an override of a series keeps its own identity as `UID#2`, `UID#3`... in file order."""
+    seen: dict[str, int] = {}
+    for calendar in calendars:
+        for component in calendar.walk("VEVENT"):
+            if component.get("RECURRENCE-ID") is not None:
+                continue
+            uid = str(component.get("UID", ""))
+            seen[uid] = seen.get(uid, 0) + 1
+            if seen[uid] > 1:
+                component[_GROUP] = uid
+                component["UID"] = f"{uid}#{seen[uid]}"
 
 
 def _read_calendars(parts: FeedParts, result: ParseResult) -> list[icalendar.Calendar]:
@@ -193,6 +220,7 @@ def _raw_event(
     hashes: dict[str, str],
 ) -> RawEvent:
     uid = _text(component.get("UID")) or ""
+    group = _text(component.get(_GROUP)) or uid
     start = component.decoded("DTSTART")
     end = _end_of(component, start)
     key = uid
@@ -219,7 +247,8 @@ def _raw_event(
         people=people,
         categories=_categories(component),
         series_uid=uid if series else None,
-        block_hash=hashes.get(uid),
+        group=group,
+        block_hash=hashes.get(group),
     )
 
 

@@ -47,9 +47,8 @@ class RawEvent:
     people: list[Person] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     series_uid: str | None = None  # the series' UID when this is an occurrence of a recurrence
-    block_hash: str | None = (
-        None  # hash of the source text this event came from (incremental ingest)
-    )
+    group: str | None = None  # the part of the source it was read from (a UID group, a page)
+    block_hash: str | None = None  # hash of that part's text (incremental ingest)
 
 
 @dataclass

@@ -157,3 +157,15 @@ def test_extract_default_window_is_yesterday_to_a_year(tmp_path: Path) -> None:
     starts = [e["start"][:10] for e in json.loads(out)]
     assert code == 0
     assert starts[0] == "2008-02-12" and starts[-1] == "2009-01-06"
+
+
+def test_a_reused_uid_in_one_calendar_keeps_both_events() -> None:
+    data = (FEEDS / "meetup_detroitruby_group_feed.ics").read_bytes()
+    data = data.replace(b"UID:event_qgkxkcyrdbsb@meetup.com", b"UID:event_qgkxkcyrcbnb@meetup.com")
+    events = ical.parse(data, None, *WIDE).events
+    assert len(events) == 6
+    assert [e.uid for e in events[:2]] == [
+        "event_qgkxkcyrcbnb@meetup.com",
+        "event_qgkxkcyrcbnb@meetup.com#2",
+    ]
+    assert {e.group for e in events[:2]} == {"event_qgkxkcyrcbnb@meetup.com"}

@@ -125,3 +125,16 @@ def test_past_occurrences_stay_when_the_window_moves_on(any_app: Flask, tmp_path
     report = run(source, series(), later, Window.around(later))
     assert report.gone == 0
     assert count(Event, Event.gone_at.is_not(None)) == 0
+
+
+def test_rereads_keep_events_without_or_with_shared_uids(any_app: Flask, tmp_path: Path) -> None:
+    for name, now in (
+        ("icalevents_duration_no_dtend", datetime(2018, 1, 5, tzinfo=UTC)),
+        ("calagator_apple_multiple_vcalendars", datetime(2010, 4, 1, tzinfo=UTC)),
+    ):
+        source = new_source(tmp_path / f"{name}.ics", name)
+        data = (FEEDS / f"{name}.ics").read_bytes()
+        first = run(source, data, now, Window.around(now))
+        edited = data.replace(b"DTSTAMP:", b"DTSTAMP:1", 1) if b"DTSTAMP:" in data else data + b"\n"
+        again = run(source, edited, now, Window.around(now))
+        assert first.found == again.found == 3 and again.gone == 0 and again.added == 0, name
