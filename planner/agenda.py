@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +11,8 @@ from sqlalchemy import Exists, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from planner.models import Event, EventSource, Source, User
+
+LINGER = timedelta(hours=3)  # an event without an end stays "upcoming" this long after its start
 
 
 def _owned_by(user: User) -> Exists:
@@ -22,29 +25,35 @@ def _owned_by(user: User) -> Exists:
     )
 
 
+def _upcoming(user: User, now: datetime) -> list[Any]:
+    not_over = or_(Event.end >= now, and_(Event.end.is_(None), Event.start >= now - LINGER))
+    return [_owned_by(user), not_over, Event.gone_at.is_(None)]
+
+
 def upcoming_events(
     session: Session,
     user: User,
     now: datetime,
-    limit: int = 200,
-    include_gone: bool = False,
+    limit: int = 500,
+    until: datetime | None = None,
 ) -> list[Event]:
-    """Events from the user's sources that have not ended, soonest first."""
+    """Events from the user's sources that have not ended (and start before `until`)."""
     query = (
         select(Event)
-        .where(
-            _owned_by(user),
-            or_(
-                Event.end >= now, and_(Event.end.is_(None), Event.start >= now - timedelta(hours=3))
-            ),
-        )
+        .where(*_upcoming(user, now))
         .options(selectinload(Event.links).selectinload(EventSource.source))
         .order_by(Event.start, Event.id)
         .limit(limit)
     )
-    if not include_gone:
-        query = query.where(Event.gone_at.is_(None))
+    if until is not None:
+        query = query.where(Event.start < until)
     return list(session.scalars(query))
+
+
+def count_upcoming(session: Session, user: User, after: datetime) -> int:
+    """How many of the user's events start at `after` or later."""
+    query = select(func.count()).select_from(Event).where(*_upcoming(user, after))
+    return session.scalar(query.where(Event.start >= after)) or 0
 
 
 def event_for(session: Session, user: User, event_id: int) -> Event | None:

@@ -139,6 +139,11 @@ def test_home_and_event_page(site: str, chromium_browser: Browser) -> None:
     expect(provenance.get_by_role("heading", name="Where this came from")).to_be_visible()
     expect(provenance.get_by_role("link", name="PyBerlin", exact=True)).to_be_visible()
     t.screenshot("event.png")
+
+    page.get_by_role("link", name="Upcoming events").click()
+    page.locator("li.event").filter(has_text=CANCELLED).get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(CANCELLED)
+    expect(page.locator(".notice-cancelled")).to_contain_text("cancelled")
     t.assert_clean()
 
 

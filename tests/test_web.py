@@ -127,3 +127,28 @@ def test_scraped_html_is_shown_as_text(app: Flask, tmp_path: Path) -> None:
 def test_default_secret_is_refused_outside_debug(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PLANNER_SECRET_KEY"):
         create_app({"DEBUG": False, "TESTING": False, "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_a_shared_feed_shows_only_my_own_source(app: Flask, tmp_path: Path) -> None:
+    feed = tmp_path / "shared.ics"
+    feed.write_bytes(build_feeds(datetime.now(UTC))[0].content)
+    session = db.session()
+    mine = add_file_source(session, owner(session), feed, "ical", "My PyBerlin feed")
+    theirs = add_file_source(session, owner(session, "b@example.org"), feed, "ical", "Bob's feed")
+    session.commit()
+    for source in (mine, theirs):
+        refresh_source(source.id)
+    client = app.test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert "from My PyBerlin feed" in home and "Bob" not in home
+    event = db.session().scalars(select(Event).order_by(Event.start)).first()
+    assert len(event.links) == 2  # one event, two provenances
+    assert "Bob" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+
+
+def test_home_shows_the_next_weeks_and_offers_more(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "in the next 60 days" in page and "show the next 120 days" in page
+    longer = client.get("/?days=366").get_data(as_text=True)
+    assert longer.count('class="event') > page.count('class="event')
+    assert "show the next" not in longer

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from planner import db
-from planner.agenda import event_for, upcoming_events, when
+from planner.agenda import count_upcoming, event_for, upcoming_events, when
 from planner.web.viewer import viewer
 
 bp = Blueprint("events", __name__)
+
+
+DEFAULT_DAYS = 60
 
 
 @bp.get("/")
@@ -18,14 +21,29 @@ def index() -> str:
     session = db.session()
     user = viewer(session)
     now = datetime.now(UTC)
-    found = upcoming_events(session, user, now)
-    days: dict[str, list[tuple[object, object]]] = {}
+    days_ahead = request.args.get("days", DEFAULT_DAYS, type=int) or DEFAULT_DAYS
+    days_ahead = max(1, min(days_ahead, 366))
+    found = upcoming_events(session, user, now, until=now + timedelta(days=days_ahead))
+    days: dict[str, list[tuple[object, object, list[str]]]] = {}
     for event in found:
         local = when(event, user.timezone)
-        days.setdefault(local.day, []).append((event, local))
-    has_sources = bool(user.sources)
+        names = sorted(
+            {
+                link.source.name or link.source.url
+                for link in event.links
+                if link.source.owner_id == user.id
+            }
+        )
+        days.setdefault(local.day, []).append((event, local, names))
+    later = count_upcoming(session, user, now + timedelta(days=days_ahead))
     return render_template(
-        "events/index.html", days=days, user=user, has_sources=has_sources, count=len(found)
+        "events/index.html",
+        days=days,
+        user=user,
+        count=len(found),
+        has_sources=bool(user.sources),
+        days_ahead=days_ahead,
+        later=later,
     )
 
 
