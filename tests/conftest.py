@@ -115,7 +115,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         close(application)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """The same app on each supported database."""
     url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
