@@ -210,18 +210,24 @@ def revised(spec: Spec, revision: int) -> Spec:
 # --- drawing ---------------------------------------------------------------------------------
 
 
-def generate(count: int, seed: int, now: datetime, start: datetime, end: datetime) -> Feed:
-    """`count` VEVENTs, 5% of them weekly series; every start lies inside [start, end)."""
+def generate(
+    count: int, seed: int, now: datetime, start: datetime, end: datetime, url_uids: bool = True
+) -> Feed:
+    """`count` VEVENTs, 5% of them weekly series; every start lies inside [start, end).
+    `url_uids=False` leaves out Mobilizon's UIDs (the event's https:// address)."""
     rng = random.Random(seed)
+    styles = {name: share for name, share in STYLES if url_uids or name != "mobilizon"}
     taken: set[tuple[str, str]] = set()  # (title, start): fingerprints must not collide
     n_series = round(count * SERIES_SHARE)
-    specs = [draw_series(rng, now, start, end, taken) for _ in range(n_series)]
-    specs += [draw_single(rng, now, taken) for _ in range(count - n_series)]
+    specs = [draw_series(rng, styles, now, start, end, taken) for _ in range(n_series)]
+    specs += [draw_single(rng, styles, now, taken) for _ in range(count - n_series)]
     rng.shuffle(specs)
     return Feed(specs, now)
 
 
-def draw_single(rng: random.Random, now: datetime, taken: set[tuple[str, str]]) -> Spec:
+def draw_single(
+    rng: random.Random, styles: dict[str, float], now: datetime, taken: set[tuple[str, str]]
+) -> Spec:
     group = rng.randrange(len(GROUPS))
     while True:
         day = (now + timedelta(days=rng.randint(1, 360))).date()
@@ -231,7 +237,8 @@ def draw_single(rng: random.Random, now: datetime, taken: set[tuple[str, str]]) 
             break
     clock = time(rng.choice([17, 18, 18, 19, 19, 19, 20]), rng.choice([0, 0, 30, 15, 45]))
     local = datetime.combine(day, clock, BERLIN)
-    spec = base_spec(rng, group, title, local, local + timedelta(minutes=rng.randint(3, 7) * 30))
+    end = local + timedelta(minutes=rng.randint(3, 7) * 30)
+    spec = base_spec(rng, styles, group, title, local, end)
     roll = rng.random()
     if roll < 0.02:  # an all-day conference or hackathon
         spec.start, spec.end = day, day + timedelta(days=rng.choice([1, 1, 2]))
@@ -252,7 +259,12 @@ def single_title(rng: random.Random, group: int, day: date) -> str:
 
 
 def draw_series(
-    rng: random.Random, now: datetime, start: datetime, end: datetime, taken: set[tuple[str, str]]
+    rng: random.Random,
+    styles: dict[str, float],
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    taken: set[tuple[str, str]],
 ) -> Spec:
     """A weekly series starting near `now`: open-ended, UNTIL or COUNT, a few EXDATEs."""
     group = rng.randrange(len(GROUPS))
@@ -267,7 +279,7 @@ def draw_series(
         if key not in taken:
             taken.add(key)
             break
-    spec = base_spec(rng, group, title, first, first + timedelta(hours=2))
+    spec = base_spec(rng, styles, group, title, first, first + timedelta(hours=2))
     spec.rrule, weeks, until = series_rule(rng, first)
     starts = [s for s in weekly(first, weeks, until, end) if s.astimezone(UTC) >= start]
     spec.exdates = sorted(rng.sample(starts[1:-1], rng.randint(2, 4)))
@@ -300,8 +312,15 @@ def weekly(
     return starts
 
 
-def base_spec(rng: random.Random, group: int, title: str, start: datetime, end: datetime) -> Spec:
-    style = rng.choices([s for s, _ in STYLES], [w for _, w in STYLES])[0]
+def base_spec(
+    rng: random.Random,
+    styles: dict[str, float],
+    group: int,
+    title: str,
+    start: datetime,
+    end: datetime,
+) -> Spec:
+    style = rng.choices(list(styles), list(styles.values()))[0]
     uid, url = identity(rng, style, group)
     venue = None if rng.random() < 0.04 else rng.randrange(len(VENUES))
     name = GROUPS[group][0]
