@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from scrapers import ical
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # ids per IN (...) clause: well under every backend's parameter limit
+BATCH = 1000  # UID groups parsed at a time: bounds memory on huge feeds
 
 
 @dataclass
@@ -66,10 +68,10 @@ class IngestReport:
 
 
 def read_events(
-    data: bytes, url: str | None, window: Window, kind: str | None = None
+    data: bytes | ical.FeedParts, url: str | None, window: Window, kind: str | None = None
 ) -> tuple[list[EventFields], scrapers.ParseResult]:
     """Parse and normalize; a bad event is skipped with a warning on the result."""
-    result = scrapers.parse(data, url, window.start, window.end, kind=kind)
+    result = scrapers.parse(data, url, window.start, window.end, kind=kind)  # type: ignore[arg-type]
     events: list[EventFields] = []
     for raw in result.events:
         try:
@@ -87,47 +89,78 @@ def ingest(
     now: datetime,
     kind: str | None = None,
 ) -> IngestReport:
-    """Bring the events in `data` into the database as `source` lists them. Caller commits."""
+    """Bring the events in `data` into the database as `source` lists them. Caller commits.
+
+    An iCal feed is cut into UID groups: only groups whose text changed since the last read (in
+    the same window) are parsed again, in batches, so memory stays bounded however big the feed."""
     kind = kind or source.kind or scrapers.detect_kind(data)
     report = IngestReport()
-    if kind == "ical":
-        parts = ical.split(data)
-        stored = (
-            _stored_groups(session, source) if source.window_start == window.start.date() else {}
-        )
-        if stored:
-            changed = [u for u, h in parts.hashes.items() if stored.get(u) != h]
-            removed = set(stored) - set(parts.hashes)
-            if not changed and not removed:
-                report.parsed = False
-                report.found = _live_count(session, source)
-                return report
-            data = parts.subset(changed)
-            events, result = read_events(data, source.url, window, kind)
-            _finish(session, source, events, result, report, now, window, set(changed), removed)
-            return report
-    events, result = read_events(data, source.url, window, kind)
-    _finish(session, source, events, result, report, now, window, None, set())
+    if kind != "ical":
+        events, result = read_events(data, source.url, window, kind)
+        _store(session, source, events, result, report, now)
+        _finish(session, source, report, now, window, {e.source_uid for e in events}, None, set())
+        return report
+    parts = ical.split(data)
+    same_window = source.window_start == window.start.date()
+    stored = _stored_groups(session, source) if same_window else {}
+    changed = [u for u, h in parts.hashes.items() if stored.get(u) != h]
+    removed = set(stored) - set(parts.hashes)
+    if stored and not changed and not removed:
+        report.parsed = False
+        report.found = _live_count(session, source)
+        return report
+    seen: set[str] = set()
+    batches = _chunks(changed, BATCH) if parts.single_calendar else [None]
+    for batch in batches:
+        chunk = parts if batch is None else parts.select(batch)
+        with _collector_paused():
+            events, result = read_events(chunk, source.url, window, kind)
+            _store(session, source, events, result, report, now)
+        seen.update(e.source_uid for e in events)
+    groups = set(changed) if stored else None
+    _finish(session, source, report, now, window, seen, groups, removed)
     return report
 
 
-def _finish(
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Parsing a batch allocates hundreds of thousands of objects that all stay alive until the
+    batch is stored: the cyclic garbage collector would scan them again and again for nothing.
+    It is paused for one batch (bounded memory) and runs once after it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _store(
     session: Session,
     source: Source,
     events: list[EventFields],
     result: scrapers.ParseResult,
     report: IngestReport,
     now: datetime,
+) -> None:
+    report.warnings.extend(w for w in result.warnings if w not in report.warnings)
+    report.name = report.name or result.name
+    upsert_events(session, source, events, now, report)
+
+
+def _finish(
+    session: Session,
+    source: Source,
+    report: IngestReport,
+    now: datetime,
     window: Window,
+    seen: set[str],
     groups: set[str] | None,
     removed: set[str],
 ) -> None:
-    report.warnings = result.warnings
-    report.name = result.name
-    upsert_events(session, source, events, now, report)
-    report.gone = mark_gone(
-        session, source, {e.source_uid for e in events}, groups, removed, window, now
-    )
+    report.gone = mark_gone(session, source, seen, groups, removed, window, now)
     source.window_start = window.start.date()
     report.found = _live_count(session, source)
 
@@ -155,10 +188,30 @@ def _live_count(session: Session, source: Source) -> int:
 
 
 def fields_hash(event: EventFields) -> str:
-    data = event.as_json() | {"fingerprint": event.fingerprint, "group": event.group_uid}
-    data["people"] = [[p.name, p.role, p.url, p.email] for p in event.people]
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    """A digest of everything stored about the event: equal digests, nothing to write."""
+    people = [(p.name, p.role, p.url, p.email) for p in event.people]
+    values = (
+        event.fingerprint,
+        event.group_uid,
+        event.title,
+        event.start,
+        event.end,
+        event.all_day,
+        event.floating,
+        event.timezone,
+        event.url,
+        event.description,
+        event.venue,
+        event.address,
+        event.lat,
+        event.lon,
+        event.attendance,
+        event.status,
+        event.organizers,
+        event.categories,
+        people,
+    )
+    return hashlib.blake2b(repr(values).encode(), digest_size=20).hexdigest()
 
 
 def upsert_events(
@@ -199,17 +252,16 @@ def _links_of(
     """source_uid -> (event id, fields hash) of what this source listed before; a link that was
     gone has no hash, so the event it comes back with is written again."""
     found: dict[str, tuple[int, str | None]] = {}
+    if not uids:
+        return found
     query: Select[Any] = select(  # type: ignore[assignment]
         EventSource.source_uid, EventSource.event_id, EventSource.fields_hash, EventSource.gone_at
     ).where(EventSource.source_id == source.id)
-    if len(uids) > CHUNK * 4:  # most of the feed: one scan beats many IN lists
-        rows: Iterable[Any] = session.execute(query)
-    else:
-        rows = (
-            r
-            for part in _chunks(uids)
-            for r in session.execute(query.where(EventSource.source_uid.in_(part)))
-        )
+    rows = (
+        r
+        for part in _chunks(uids)
+        for r in session.execute(query.where(EventSource.source_uid.in_(part)))
+    )
     for uid, event_id, digest, gone_at in rows:
         found[uid] = (event_id, None if gone_at else digest)
     return found
@@ -260,26 +312,33 @@ def _insert_events(session: Session, events: list[EventFields], now: datetime) -
     """Insert new events; one that a concurrent worker inserted first is reused, not doubled."""
     if not events:
         return {}
-    rows = [_event_row(e, now) for e in events]
-    for part in _chunks(rows):
-        session.execute(
-            _insert(session, Event).on_conflict_do_nothing(index_elements=["fingerprint"]), part
-        )
-    ids = _event_ids(session, [e.fingerprint for e in events])
-    _replace_people(session, [(ids[e.fingerprint], e) for e in events])
+    table: Any = Event.__table__
+    statement = _insert(session, table).on_conflict_do_nothing(index_elements=["fingerprint"])
+    statement = statement.returning(table.c.fingerprint, table.c.id)
+    ids: dict[str, int] = {}
+    for part in _chunks([_event_row(e, now) for e in events]):
+        rows = session.execute(statement, part)
+        ids.update({fingerprint: event_id for fingerprint, event_id in rows})
+    _add_people(session, [(ids[e.fingerprint], e) for e in events if e.fingerprint in ids])
+    missing = [e.fingerprint for e in events if e.fingerprint not in ids]
+    ids.update(_event_ids(session, missing))  # inserted meanwhile by a concurrent refresh
     return ids
 
 
 def _replace_people(session: Session, pairs: list[tuple[int, EventFields]]) -> None:
     for part in _chunks([event_id for event_id, _ in pairs]):
         session.execute(delete(EventPerson).where(EventPerson.event_id.in_(part)))
+    _add_people(session, pairs)
+
+
+def _add_people(session: Session, pairs: list[tuple[int, EventFields]]) -> None:
     people = [
         {"event_id": event_id, "name": p.name, "role": p.role, "url": p.url, "email": p.email}
         for event_id, e in pairs
         for p in e.people
     ]
     if people:
-        session.execute(insert(EventPerson), people)
+        session.execute(insert(EventPerson.__table__), people)  # type: ignore[arg-type]
 
 
 def _update_event(
@@ -336,7 +395,7 @@ def _upsert_links(
         for e in events
     ]
     for part in _chunks(rows):
-        statement = _insert(session, EventSource)
+        statement = _insert(session, EventSource.__table__)
         statement = statement.on_conflict_do_update(
             index_elements=["source_id", "source_uid"],
             set_={
@@ -409,6 +468,6 @@ def retire_orphans(session: Session, event_ids: Iterable[int], now: datetime) ->
         )
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

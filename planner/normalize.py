@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -172,6 +173,7 @@ def _to_utc(value: date) -> tuple[datetime, bool, bool, timedelta | None]:
     return value.astimezone(UTC), False, False, offset
 
 
+@lru_cache(maxsize=16384)  # occurrences of a series repeat the same text
 def clean_text(value: str | None) -> str:
     """Scraped text or HTML reduced to safe plain text, paragraphs kept."""
     if not value:
@@ -187,11 +189,13 @@ def clean_text(value: str | None) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+@lru_cache(maxsize=16384)  # occurrences of a series repeat the same text
 def clean_line(value: str | None) -> str:
     """One line of plain text (titles, names, places)."""
     return " ".join(clean_text(value).split())
 
 
+@lru_cache(maxsize=16384)  # occurrences of a series repeat the same text
 def absolute_url(url: str | None, base: str | None) -> str | None:
     """An absolute http(s) URL or None; relative URLs resolved against the page or feed."""
     if not url:
@@ -205,6 +209,7 @@ def absolute_url(url: str | None, base: str | None) -> str | None:
     return url
 
 
+@lru_cache(maxsize=16384)  # occurrences of a series repeat the same text
 def split_location(venue: str, address: str) -> tuple[str | None, str | None]:
     """'Venue (street, city)', 'Venue - 12 Street', 'Venue, 12 Street, City' -> (venue, address)."""
     if address or not venue:
@@ -223,6 +228,7 @@ def split_location(venue: str, address: str) -> tuple[str | None, str | None]:
     return venue, None
 
 
+@lru_cache(maxsize=1024)
 def _status(raw: str | None, title: str) -> str:
     key = re.sub(r"[^a-z]", "", (raw or "").lower().rsplit("/", 1)[-1])
     status = STATUSES.get(key, "scheduled")
@@ -252,6 +258,7 @@ def _unique(values: Any) -> list[str]:
     return seen
 
 
+@lru_cache(maxsize=16384)
 def _words(value: str | None) -> str:
     text = unicodedata.normalize("NFKD", (value or "").casefold())
     return " ".join(_WORD.findall(text.encode("ascii", "ignore").decode()))

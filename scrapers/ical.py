@@ -10,7 +10,9 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
@@ -21,8 +23,10 @@ from scrapers.model import ParseResult, Person, RawEvent, ScraperError
 _FOLD = re.compile(r"\r?\n[ \t]")
 _CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^\r\n]*?)?:", re.ASCII)
 _VEVENT = re.compile(r"^BEGIN:VEVENT\r?$.*?^END:VEVENT\r?$\n?", re.M | re.S | re.I)
-_UID = re.compile(r"^UID[;:](?:[^:\r\n]*:)?(.*?)\r?$", re.M | re.I)
-_NO_UID = "UID:no-uid-"
+_UID = re.compile(r"^UID(?:;[^:\r\n]*)?:(.*?)\r?$", re.M | re.I)
+_UID_LINE = "UID:"
+_NO_UID = "no-uid-"
+_DTSTAMP = re.compile(r"^DTSTAMP[;:].*$", re.M | re.I)
 _GROUP = "X-PLANNER-GROUP"  # the UID a renamed duplicate was read under
 _VTIMEZONE = re.compile(r"^BEGIN:VTIMEZONE\r?$.*?^END:VTIMEZONE\r?$\n?", re.M | re.S | re.I)
 
@@ -37,60 +41,87 @@ def decode(data: bytes) -> str:
 
 @dataclass
 class FeedParts:
-    """A feed cut into its VEVENTs grouped by UID, for re-reading only what changed."""
+    """A feed cut into its VEVENTs grouped by UID, for reading in batches or only what changed."""
 
-    text: str
     header: str  # everything outside the VEVENTs: calendar properties, VTIMEZONEs
     groups: dict[str, list[str]]  # uid -> the VEVENT blocks that carry it (series + overrides)
-    hashes: dict[str, str]  # uid -> hash of header + blocks
+    hashes: dict[str, str]  # uid -> hash of header + blocks (DTSTAMP lines left out)
+    whole: str | None = None  # the text to parse: as read (several calendars) or joined
 
     @property
     def single_calendar(self) -> bool:
         return self.header.upper().count("BEGIN:VCALENDAR") == 1
 
+    @property
+    def text(self) -> str:
+        if self.whole is None:
+            self.whole = self._join(self.groups)
+        return self.whole
+
+    def select(self, uids: Iterable[str]) -> FeedParts:
+        """The same feed with only the VEVENTs of `uids` (header, time zones and all)."""
+        groups = {uid: self.groups[uid] for uid in uids if uid in self.groups}
+        return FeedParts(self.header, groups, {uid: self.hashes[uid] for uid in groups})
+
     def subset(self, uids: Iterable[str]) -> bytes:
-        """The feed with only the VEVENTs of `uids`, header kept (time zones and all)."""
-        blocks = "".join(b for uid in uids for b in self.groups.get(uid, ()))
+        return self.select(uids).text.encode()
+
+    def _join(self, groups: dict[str, list[str]]) -> str:
+        blocks = "".join(b for group in groups.values() for b in group)
         cut = self.header.upper().rfind("END:VCALENDAR")
         if cut < 0:
-            return (self.header + blocks).encode()
-        return (self.header[:cut] + blocks + self.header[cut:]).encode()
+            return self.header + blocks
+        return self.header[:cut] + blocks + self.header[cut:]
 
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
-def split(data: bytes) -> FeedParts:
-    """Cut a feed into UID groups and hash each; cheap next to parsing it.
+def split(data: bytes | FeedParts) -> FeedParts:
+    """Cut a feed into UID groups and hash each, in one pass; cheap next to parsing it.
 
-    A VEVENT without a UID gets one made from its text, so that it keeps its identity."""
-    text = _VEVENT.sub(_with_uid, decode(data))
+    A VEVENT without a UID gets one made from its text, so that it keeps its identity; the
+    DTSTAMP lines (the export time, new on every download) do not count towards a group's hash.
+    """
+    if isinstance(data, FeedParts):
+        return data
+    text = decode(data)
+    pieces: list[str] = []
     groups: dict[str, list[str]] = {}
+    position = 0
     for match in _VEVENT.finditer(text):
-        block = match.group(0)
-        found = _UID.search(_FOLD.sub("", block))
-        uid = found.group(1).strip() if found else _digest(block.encode())
+        pieces.append(text[position : match.start()])
+        position = match.end()
+        uid, block = _uid_of(match.group(0))
         groups.setdefault(uid, []).append(block)
-    header = _VEVENT.sub("", text)
-    head_hash = _digest(header.encode())
+    pieces.append(text[position:])
+    header = "".join(pieces)
+    head = _digest(header.encode())
     hashes = {
-        uid: _digest(head_hash.encode() + "".join(blocks).encode())
+        uid: _digest((head + _DTSTAMP.sub("", "".join(blocks))).encode())
         for uid, blocks in groups.items()
     }
-    return FeedParts(text, header, groups, hashes)
+    parts = FeedParts(header, groups, hashes)
+    parts.whole = None if parts.single_calendar else text
+    return parts
 
 
-def _with_uid(match: re.Match[str]) -> str:
-    block = match.group(0)
-    if _UID.search(block):
-        return block
-    newline = "\r\n" if "\r\n" in block else "\n"
-    first, rest = block.split("\n", 1)
-    return f"{first}\n{_NO_UID}{_digest(block.encode())}{newline}{rest}"
+def _uid_of(block: str) -> tuple[str, str]:
+    """(UID, block), the block given a UID made from its text when it has none."""
+    found = _UID.search(block)
+    if found is None:
+        newline = "\r\n" if "\r\n" in block else "\n"
+        first, rest = block.split("\n", 1)
+        uid = f"{_NO_UID}{_digest(block.encode())}"
+        return uid, f"{first}\n{_UID_LINE}{uid}{newline}{rest}"
+    if block[found.end() : found.end() + 3].lstrip("\r\n")[:1] in (" ", "\t"):
+        found = _UID.search(_FOLD.sub("", block))  # a folded UID (Exchange)
+        assert found is not None
+    return found.group(1).strip(), block
 
 
-def parse(data: bytes, url: str | None, start: datetime, end: datetime) -> ParseResult:
+def parse(data: bytes | FeedParts, url: str | None, start: datetime, end: datetime) -> ParseResult:
     """Read every event of the feed that starts in [start, end)."""
     parts = split(data)
     result = ParseResult()
@@ -189,67 +220,161 @@ def _events_of(
     hashes: dict[str, str],
     result: ParseResult,
 ) -> Iterable[RawEvent]:
-    series_uids = {
-        str(c.get("UID", ""))
-        for c in calendar.walk("VEVENT")
-        if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")
-    }
+    """Single events are read directly; series go through recurring_ical_events (which copies
+    every occurrence: worth it only where there is something to expand)."""
     default_tz = _text(calendar.get("X-WR-TIMEZONE"))
+    zone = iana_zone(default_tz)
     day_zones = _dates_stay_dates(calendar, result)
-    try:
-        occurrences = recurring_ical_events.of(calendar).between(start, end)
-    except Exception as exc:  # a broken series: read the rest without it
-        result.warnings.append(f"skipped a broken recurring series: {exc}")
+    singles = _take_singles(calendar)
+    memo: dict[tuple[int, ...], Any] = {}
+    for component in singles:
         try:
-            query = recurring_ical_events.of(calendar, skip_bad_series=True)
-            occurrences = query.between(start, end)
-        except Exception as again:
-            raise ScraperError(f"could not expand the calendar's events: {again}") from again
-    for component in occurrences:
-        try:
-            uid_zone = day_zones.get(str(component.get("UID", ""))) or default_tz
-            yield _raw_event(component, series_uids, uid_zone, hashes)
+            first = _localized(component.decoded("DTSTART"), zone)
+            last = _localized(_end_of(component, first), zone)
+            if _overlaps(first, last, start, end):
+                uid_zone = day_zones.get(str(component.get("UID", ""))) or default_tz
+                yield _raw_event(component, first, last, False, uid_zone, hashes, memo)
         except Exception as exc:  # one bad component never costs the feed
+            result.warnings.append(f"skipped event {_text(component.get('UID'))!r}: {exc}")
+    for component in _expand(calendar, start, end, result):
+        try:
+            first = component.decoded("DTSTART")
+            uid_zone = day_zones.get(str(component.get("UID", ""))) or default_tz
+            last = _end_of(component, first)
+            yield _raw_event(component, first, last, True, uid_zone, hashes, memo)
+        except Exception as exc:
             result.warnings.append(f"skipped event {_text(component.get('UID'))!r}: {exc}")
 
 
+def _take_singles(calendar: icalendar.Calendar) -> list[icalendar.cal.Component]:
+    """Remove and return the VEVENTs that are not part of a series (no RRULE, RDATE or
+    RECURRENCE-ID under their UID): most of a typical feed."""
+    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    series = {
+        str(c.get("UID", ""))
+        for c in events
+        if c.get("RRULE") is not None
+        or c.get("RDATE") is not None
+        or c.get("RECURRENCE-ID") is not None
+    }
+    singles = [c for c in events if str(c.get("UID", "")) not in series]
+    single_ids = {id(c) for c in singles}
+    calendar.subcomponents[:] = [c for c in calendar.subcomponents if id(c) not in single_ids]
+    return singles
+
+
+def _expand(
+    calendar: icalendar.Calendar, start: datetime, end: datetime, result: ParseResult
+) -> list[icalendar.Event]:
+    if not any(c.name == "VEVENT" for c in calendar.subcomponents):
+        return []
+    try:
+        return list(recurring_ical_events.of(calendar).between(start, end))
+    except Exception as exc:  # a broken series: read the rest without it
+        result.warnings.append(f"skipped a broken recurring series: {exc}")
+    try:
+        return list(recurring_ical_events.of(calendar, skip_bad_series=True).between(start, end))
+    except Exception as again:
+        raise ScraperError(f"could not expand the calendar's events: {again}") from again
+
+
+def _localized(value: Any, zone: str | None) -> Any:
+    """X-WR-TIMEZONE, as Google and Apple mean it: floating and UTC times are in that zone."""
+    if zone is None or not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=ZoneInfo(zone))
+    if value.utcoffset() == timedelta(0) and _is_utc(value.tzinfo):
+        return value.astimezone(ZoneInfo(zone))
+    return value
+
+
+def _is_utc(tzinfo: object) -> bool:
+    return tzinfo is UTC or getattr(tzinfo, "key", None) == "UTC" or str(tzinfo) == "UTC"
+
+
+def _overlaps(first: date, last: date | None, start: datetime, end: datetime) -> bool:
+    """Does an event from `first` to `last` touch [start, end), as recurring_ical_events says?"""
+    begins = _instant(first)
+    ends = _instant(last) if last is not None else begins
+    return begins < end and (ends > start or begins >= start)
+
+
+def _instant(value: date) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _raw_event(
-    component: icalendar.Event,
-    series_uids: set[str],
+    component: icalendar.cal.Component,
+    start: date,
+    end: date | None,
+    series: bool,
     default_tz: str | None,
     hashes: dict[str, str],
+    memo: dict[tuple[int, ...], Any],
 ) -> RawEvent:
     uid = _text(component.get("UID")) or ""
     group = _text(component.get(_GROUP)) or uid
-    start = component.decoded("DTSTART")
-    end = _end_of(component, start)
-    key = uid
-    series = uid in series_uids
-    if series:
-        key = f"{uid}/{_stamp(_recurrence_id(component, start))}"
+    key = f"{uid}/{_stamp(_recurrence_id(component, start))}" if series else uid
     if not uid:
         key = _digest(f"{component.get('SUMMARY')}|{start}".encode())
-    organizers, people = _people(component)
-    lat, lon = _geo(component)
     return RawEvent(
         uid=key,
-        title=_text(component.get("SUMMARY")) or "",
         start=start,
         end=end,
         timezone=_zone_name(start, component, default_tz),
-        description=_text(component.get("DESCRIPTION")) or _text(component.get("X-ALT-DESC")),
-        url=_text(component.get("URL")),
-        venue=_text(component.get("LOCATION")),
-        lat=lat,
-        lon=lon,
-        status=(_text(component.get("STATUS")) or "").lower() or None,
-        organizers=organizers,
-        people=people,
-        categories=_categories(component),
         series_uid=uid if series else None,
         group=group,
         block_hash=hashes.get(group),
+        **_details(component, memo),
     )
+
+
+_DETAILS = (
+    "SUMMARY",
+    "DESCRIPTION",
+    "X-ALT-DESC",
+    "URL",
+    "LOCATION",
+    "GEO",
+    "STATUS",
+    "ORGANIZER",
+    "ATTENDEE",
+    "CATEGORIES",
+)
+
+
+def _details(component: icalendar.cal.Component, memo: dict[tuple[int, ...], Any]) -> Any:
+    """What an event says besides its time. The occurrences of a series share the property
+    values of their master (or override), so these are read once per master."""
+    values = tuple(component.get(name) for name in _DETAILS)
+    key = tuple(id(value) for value in values)
+    if key not in memo:  # `values` stay referenced in the memo, so their ids stay unique
+        organizers, people = _people(component)
+        lat, lon = _geo(component)
+        memo[key] = (
+            values,
+            {
+                "title": _text(values[0]) or "",
+                "description": _text(values[1]) or _text(values[2]),
+                "url": _text(values[3]),
+                "venue": _text(values[4]),
+                "lat": lat,
+                "lon": lon,
+                "status": (_text(values[6]) or "").lower() or None,
+                "organizers": organizers,
+                "people": people,
+                "categories": _categories(component),
+            },
+        )
+    details = memo[key][1]
+    return details | {
+        "organizers": list(details["organizers"]),
+        "people": list(details["people"]),
+        "categories": list(details["categories"]),
+    }
 
 
 def _dates_stay_dates(calendar: icalendar.Calendar, result: ParseResult) -> dict[str, str]:
@@ -284,7 +409,7 @@ def _remove(calendar: icalendar.Calendar, component: icalendar.cal.Component) ->
             return
 
 
-def _end_of(component: icalendar.Event, start: date) -> date | None:
+def _end_of(component: icalendar.cal.Component, start: date) -> date | None:
     if component.get("DTEND") is not None:
         end = component.decoded("DTEND")
     elif component.get("DURATION") is not None:
@@ -297,7 +422,7 @@ def _end_of(component: icalendar.Event, start: date) -> date | None:
     return None if end == start and isinstance(start, datetime) else end
 
 
-def _recurrence_id(component: icalendar.Event, start: date) -> date:
+def _recurrence_id(component: icalendar.cal.Component, start: date) -> date:
     rid = component.get("RECURRENCE-ID")
     return rid.dt if rid is not None else start
 
@@ -311,7 +436,9 @@ def _stamp(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _zone_name(start: date, component: icalendar.Event, default_tz: str | None) -> str | None:
+def _zone_name(
+    start: date, component: icalendar.cal.Component, default_tz: str | None
+) -> str | None:
     """The IANA name of the event's zone: Windows names (Exchange) and old links translated."""
     tzinfo = start.tzinfo if isinstance(start, datetime) else None
     names = [
@@ -370,7 +497,7 @@ def _iana_names() -> set[str]:
     return _IANA
 
 
-def _people(component: icalendar.Event) -> tuple[list[str], list[Person]]:
+def _people(component: icalendar.cal.Component) -> tuple[list[str], list[Person]]:
     organizers: list[str] = []
     people: list[Person] = []
     for prop in ("ORGANIZER", "ATTENDEE"):
@@ -393,7 +520,7 @@ def _people(component: icalendar.Event) -> tuple[list[str], list[Person]]:
     return organizers, people
 
 
-def _geo(component: icalendar.Event) -> tuple[float | None, float | None]:
+def _geo(component: icalendar.cal.Component) -> tuple[float | None, float | None]:
     geo = component.get("GEO")
     if geo is None:
         return None, None
@@ -406,7 +533,7 @@ def _geo(component: icalendar.Event) -> tuple[float | None, float | None]:
     return None, None
 
 
-def _categories(component: icalendar.Event) -> list[str]:
+def _categories(component: icalendar.cal.Component) -> list[str]:
     values = component.get("CATEGORIES")
     found: list[str] = []
     for value in values if isinstance(values, list) else [values] if values else []:
