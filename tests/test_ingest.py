@@ -138,3 +138,26 @@ def test_rereads_keep_events_without_or_with_shared_uids(any_app: Flask, tmp_pat
         edited = data.replace(b"DTSTAMP:", b"DTSTAMP:1", 1) if b"DTSTAMP:" in data else data + b"\n"
         again = run(source, edited, now, Window.around(now))
         assert first.found == again.found == 3 and again.gone == 0 and again.added == 0, name
+
+
+def test_uid_with_a_colon_is_not_lost_on_a_reread(any_app: Flask, tmp_path: Path) -> None:
+    source = new_source(tmp_path / "a.ics")
+    now = datetime(2013, 1, 1, tzinfo=UTC)
+    data = (FEEDS / "meetup_detroitruby_group_feed.ics").read_bytes()
+    data = data.replace(b"UID:event_qgkxkcyrcbnb@meetup.com",
+                        b"UID:https://mobilizon.example.org/events/0d2f7c1e")
+    run(source, data, now, Window.around(now))
+    again = run(source, data.replace(b"Lightning talks", b"Lightning Talks"), now,
+                Window.around(now))
+    assert again.gone == 0 and again.found == 6
+    links = db.session().scalars(select(EventSource.source_uid)).all()
+    assert "https://mobilizon.example.org/events/0d2f7c1e" in links
+
+
+def test_a_new_export_time_alone_is_not_a_change(any_app: Flask, tmp_path: Path) -> None:
+    source = new_source(tmp_path / "a.ics")
+    run(source, series())
+    restamped = series().replace(b"DTSTAMP:20080302T192847Z", b"DTSTAMP:20080303T080000Z")
+    assert restamped != series()
+    again = run(source, restamped)
+    assert not again.parsed and again.found == count(Event)
