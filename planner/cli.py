@@ -18,8 +18,10 @@ from typing import Any
 import click
 from flask import Flask
 
-from planner.fetch import Fetcher, FetchError
+from planner.fetch import FetchError
+from scrapers import KINDS
 
+KIND_CHOICES = list(KINDS)
 NOW_HELP = "pretend the current time is this ISO 8601 date-time (for tests and replays)"
 
 
@@ -77,7 +79,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("source")
-@click.option("--kind", type=click.Choice(["ical"]), help="force a reader instead of detecting")
+@click.option("--kind", type=click.Choice(KIND_CHOICES), help="force a reader, not detecting")
 @click.option("--url", "page_url", help="the address a local file was saved from")
 @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="first day (inclusive)")
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="last day (inclusive)")
@@ -127,13 +129,9 @@ def _read_source(
     source: str, page_url: str | None, config: dict[str, Any]
 ) -> tuple[bytes, str | None]:
     if "://" in source:
-        fetcher = Fetcher(
-            config["USER_AGENT"],
-            config["FETCH_CONNECT_TIMEOUT"],
-            config["FETCH_READ_TIMEOUT"],
-            config["FETCH_TOTAL_TIMEOUT"],
-            config["FETCH_MAX_BYTES"],
-        )
+        from planner.jobs import make_fetcher
+
+        fetcher = make_fetcher(config)
         try:
             result = fetcher.fetch(source)
         except FetchError as exc:
@@ -179,7 +177,7 @@ def sources() -> None:
 @sources.command("add")
 @click.argument("url")
 @click.option("--user", "email", help="owner (default: the local owner)")
-@click.option("--kind", type=click.Choice(["ical"]))
+@click.option("--kind", type=click.Choice(KIND_CHOICES))
 @click.option("--name")
 @_with_app
 def sources_add(url: str, email: str | None, kind: str | None, name: str | None) -> None:
@@ -219,10 +217,31 @@ def sources_list(email: str | None) -> None:
     session.commit()
 
 
+@sources.command("remove")
+@click.argument("source_id", type=int)
+@click.option("--user", "email", help="owner (default: the local owner)")
+@_with_app
+def sources_remove(source_id: int, email: str | None) -> None:
+    """Stop following a source (its events are kept as history, marked gone)."""
+    from datetime import UTC
+
+    from planner import db as database
+    from planner.models import Source
+    from planner.sources import owner, remove_source
+
+    with database.transaction() as session:
+        source = session.get(Source, source_id)
+        if source is None or source.owner_id != owner(session, email).id:
+            raise Usage(f"no source {source_id} (see `planner sources list`)")
+        label = source.name or source.url
+        count = remove_source(session, source, datetime.now(UTC))
+    click.echo(f"removed source {source_id} ({label}); it listed {count} events")
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user", "email", help="owner (default: the local owner)")
-@click.option("--kind", type=click.Choice(["ical"]))
+@click.option("--kind", type=click.Choice(KIND_CHOICES))
 @_now_option
 @_with_app
 def import_(file: Path, email: str | None, kind: str | None, now: str | None) -> None:

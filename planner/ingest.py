@@ -97,12 +97,10 @@ def ingest(
     report = IngestReport()
     if kind != "ical":
         events, result = read_events(data, source.url, window, kind)
-        _store(session, source, events, result, report, now)
-        _finish(session, source, report, now, window, {e.source_uid for e in events}, None, set())
-        return report
+        return store_events(session, source, events, result, window, now)
     parts = ical.split(data)
     same_window = source.window_start == window.start.date()
-    stored = _stored_groups(session, source) if same_window else {}
+    stored = stored_groups(session, source) if same_window else {}
     changed = [u for u, h in parts.hashes.items() if stored.get(u) != h]
     removed = set(stored) - set(parts.hashes)
     if stored and not changed and not removed:
@@ -119,6 +117,25 @@ def ingest(
         seen.update(e.source_uid for e in events)
     groups = set(changed) if stored else None
     _finish(session, source, report, now, window, seen, groups, removed)
+    return report
+
+
+def store_events(
+    session: Session,
+    source: Source,
+    events: list[EventFields],
+    result: scrapers.ParseResult,
+    window: Window,
+    now: datetime,
+    groups: set[str] | None = None,
+    removed: frozenset[str] | set[str] = frozenset(),
+) -> IngestReport:
+    """Store what was read from a source; `groups` names the parts that were read (None: all
+    of it), `removed` the parts it no longer has. Events of parts not read stay as they are."""
+    report = IngestReport()
+    _store(session, source, events, result, report, now)
+    seen = {e.source_uid for e in events}
+    _finish(session, source, report, now, window, seen, groups, set(removed))
     return report
 
 
@@ -165,7 +182,8 @@ def _finish(
     report.found = _live_count(session, source)
 
 
-def _stored_groups(session: Session, source: Source) -> dict[str, str | None]:
+def stored_groups(session: Session, source: Source) -> dict[str, str | None]:
+    """group -> hash of the text it was last read from, for the source's live events."""
     rows = session.execute(
         select(EventSource.group_uid, EventSource.block_hash).where(
             EventSource.source_id == source.id, EventSource.gone_at.is_(None)
@@ -209,6 +227,9 @@ def fields_hash(event: EventFields) -> str:
         event.status,
         event.organizers,
         event.categories,
+        event.image,
+        event.price,
+        event.confidence,
         people,
     )
     return hashlib.blake2b(repr(values).encode(), digest_size=20).hexdigest()
@@ -293,6 +314,9 @@ def _event_row(event: EventFields, now: datetime) -> dict[str, Any]:
         "lat": event.lat,
         "lon": event.lon,
         "attendance": event.attendance,
+        "image": event.image,
+        "price": event.price,
+        "confidence": event.confidence,
         "status": event.status,
         "organizers": event.organizers,
         "categories": event.categories,

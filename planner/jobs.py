@@ -6,8 +6,9 @@ Jobs are idempotent (RQ delivers at least once) and raise on unexpected errors.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -54,17 +55,28 @@ def enqueue(
 
 
 def fetcher() -> Fetcher:
+    """This thread's fetcher (a Fetcher serves one thread at a time), built from the settings."""
     state = current_app.extensions[EXTENSION]
     if state["fetcher"] is None:
-        config = current_app.config
-        state["fetcher"] = Fetcher(
-            config["USER_AGENT"],
-            connect_timeout=config["FETCH_CONNECT_TIMEOUT"],
-            read_timeout=config["FETCH_READ_TIMEOUT"],
-            total_timeout=config["FETCH_TOTAL_TIMEOUT"],
-            max_bytes=config["FETCH_MAX_BYTES"],
-        )
-    return state["fetcher"]
+        state["fetcher"] = threading.local()
+    local = state["fetcher"]
+    if getattr(local, "fetcher", None) is None:
+        local.fetcher = make_fetcher(current_app.config)
+    return local.fetcher  # type: ignore[no-any-return]
+
+
+def make_fetcher(config: Mapping[str, Any]) -> Fetcher:
+    """A fetcher with the app's timeouts, size cap, address guard and politeness settings."""
+    return Fetcher(
+        config["USER_AGENT"],
+        connect_timeout=config["FETCH_CONNECT_TIMEOUT"],
+        read_timeout=config["FETCH_READ_TIMEOUT"],
+        total_timeout=config["FETCH_TOTAL_TIMEOUT"],
+        max_bytes=config["FETCH_MAX_BYTES"],
+        allow_private=config["ALLOW_PRIVATE_URLS"],
+        host_delay=config["HOST_DELAY"],
+        redis_url=config.get("REDIS_URL"),
+    )
 
 
 def parse_now(now: str | datetime | None) -> datetime:
@@ -82,8 +94,22 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
     source = session.get(Source, source_id)
     if source is None:
         return {"source_id": source_id, "ok": True, "message": "source no longer exists"}
-    window = Window.around(moment, current_app.config["WINDOW_DAYS"])
-    result: RefreshResult = refresh(session, source, fetcher(), moment, window, force=force)
+    config = current_app.config
+    window = Window.around(moment, config["WINDOW_DAYS"])
+    result: RefreshResult = refresh(
+        session,
+        source,
+        fetcher(),
+        moment,
+        window,
+        force=force,
+        max_pages=config["MAX_PAGES_PER_RUN"],
+    )
+    if source.kind == "page" and source.refresh_interval == config["REFRESH_INTERVAL"]:
+        source.refresh_interval = config["PAGE_REFRESH_INTERVAL"]  # pages change less often
+        if result.ok:
+            source.next_fetch_at = moment + timedelta(seconds=source.refresh_interval)
+        session.commit()
     log.info("refresh source=%s owner=%s: %s", source.id, source.owner_id, result.message)
     return result.as_dict()
 

@@ -117,6 +117,10 @@ class Event(Base):
     address: Mapped[str | None] = mapped_column(String(1000))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    image: Mapped[str | None] = mapped_column(String(2000))
+    price: Mapped[str | None] = mapped_column(String(100))
+    # below 1 when guessed from a page without structured data
+    confidence: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
     attendance: Mapped[str] = mapped_column(String(20), default="in_person")
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
     organizers: Mapped[list[Any]] = mapped_column(default=list)

@@ -69,6 +69,9 @@ class EventFields:
     organizers: list[str] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    image: str | None = None
+    price: str | None = None
+    confidence: float = 1.0
     block_hash: str | None = None
     offset: timedelta | None = None  # the source's UTC offset when it named no IANA zone
     fingerprint: str = ""
@@ -100,6 +103,9 @@ class EventFields:
             "organizers": self.organizers,
             "people": [{"name": p.name, "role": p.role, "url": p.url} for p in self.people],
             "categories": self.categories,
+            "image": self.image,
+            "price": self.price,
+            "confidence": self.confidence,
             "source_uid": self.source_uid,
         }
 
@@ -156,6 +162,9 @@ def normalize_event(raw: RawEvent, base_url: str | None = None) -> EventFields:
             if clean_line(p.name)
         ],
         categories=_unique(clean_line(c) for c in raw.categories),
+        image=absolute_url(raw.image, base_url),
+        price=clean_line(raw.price)[:100] or None,
+        confidence=raw.confidence,
         block_hash=raw.block_hash,
         offset=offset,
     )

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
+import scrapers
+from planner.crawl import ingest_pages
 from planner.fetch import Fetcher, FetchError
 from planner.ingest import IngestReport, Window, ingest
 from planner.models import Source
@@ -39,69 +41,118 @@ def refresh(
     now: datetime,
     window: Window,
     force: bool = False,
+    max_pages: int = 20,
 ) -> RefreshResult:
     """Bring `source` up to date and commit. Bad sources are recorded on the source, not raised;
     anything unexpected (a database error, a bug) is raised after rolling back."""
     try:
-        data, etag, last_modified = _download(source, fetcher, force)
+        got = _download(source, fetcher, force)
     except (FetchError, OSError) as exc:
-        return _failed(session, source, now, f"fetch failed: {exc}")
-    digest = hashlib.sha256(data).hexdigest() if data is not None else None
-    unchanged = data is None or (
-        digest == source.content_hash and not force and source.window_start == window.start.date()
+        return _failed(session, source, now, _fetch_problem(exc), _retry_after(exc))
+    digest = hashlib.sha256(got.data).hexdigest() if got.data is not None else None
+    unchanged = got.data is None or (
+        digest == source.content_hash
+        and not force
+        and source.kind != "page"
+        and source.window_start == window.start.date()
     )
     if unchanged:
-        _succeeded(source, now, etag, last_modified, source.content_hash)
+        _succeeded(source, now, got, source.content_hash)
         session.commit()
         return RefreshResult(source.id, True, f"unchanged ({source.events_found} events)")
     try:
-        report = ingest(session, source, data or b"", window, now)
+        report = _read(session, source, got, fetcher, window, now, max_pages)
     except ScraperError as exc:
         session.rollback()
         return _failed(session, source, now, str(exc))
     except Exception:
         session.rollback()
         raise
-    source.name = source.name or report.name
-    source.last_warnings = report.warnings[:20]
-    source.events_found = report.found
-    _succeeded(source, now, etag, last_modified, digest)
+    _record(source, report)
+    _succeeded(source, now, got, digest)
     session.commit()
     return RefreshResult(source.id, True, report.summary(), report)
 
 
-def _download(
-    source: Source, fetcher: Fetcher, force: bool
-) -> tuple[bytes | None, str | None, str | None]:
-    """(body or None when not modified, etag, last_modified)."""
+@dataclass
+class Download:
+    data: bytes | None  # None: not modified
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+
+def _read(
+    session: Session,
+    source: Source,
+    got: Download,
+    fetcher: Fetcher,
+    window: Window,
+    now: datetime,
+    max_pages: int,
+) -> IngestReport:
+    data = got.data or b""
+    kind = source.kind or scrapers.detect_kind(data, got.content_type)
+    source.kind = kind  # detected once, then kept: a page that breaks stays a page
+    if kind == "page":
+        return ingest_pages(session, source, data, fetcher, window, now, max_pages)
+    return ingest(session, source, data, window, now, kind)
+
+
+def _record(source: Source, report: IngestReport) -> None:
+    warnings = list(report.warnings)
+    if source.events_found and not report.found:
+        warnings.insert(
+            0,
+            f"listed {source.events_found} events last time and none now: "
+            "has the page or feed changed?",
+        )
+    source.name = source.name or report.name
+    source.last_warnings = warnings[:20]
+    source.events_found = report.found
+
+
+def _download(source: Source, fetcher: Fetcher, force: bool) -> Download:
     if is_local_file(source):
-        return Path(unquote(urlsplit(source.url).path)).read_bytes(), None, None
+        return Download(Path(unquote(urlsplit(source.url).path)).read_bytes())
     result = fetcher.fetch(
         source.url,
         etag=None if force else source.etag,
         last_modified=None if force else source.last_modified,
     )
     if result.not_modified:
-        return None, source.etag, source.last_modified
-    return result.content, result.etag, result.last_modified
+        return Download(None, source.etag, source.last_modified)
+    return Download(result.content, result.etag, result.last_modified, result.content_type)
 
 
-def _succeeded(
-    source: Source, now: datetime, etag: str | None, last_modified: str | None, digest: str | None
-) -> None:
-    source.etag, source.last_modified, source.content_hash = etag, last_modified, digest
+def _fetch_problem(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and not isinstance(exc, FetchError):
+        return f"could not read the file: {exc.strerror or exc}"
+    return f"fetch failed: {exc}"
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    value = getattr(exc, "retry_after", None)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _succeeded(source: Source, now: datetime, got: Download, digest: str | None) -> None:
+    source.etag, source.last_modified, source.content_hash = got.etag, got.last_modified, digest
     source.fetched_at = source.ok_at = now
     source.last_error = None
     source.consecutive_failures = 0
     source.next_fetch_at = now + timedelta(seconds=source.refresh_interval)
 
 
-def _failed(session: Session, source: Source, now: datetime, message: str) -> RefreshResult:
+def _failed(
+    session: Session, source: Source, now: datetime, message: str, retry_after: float | None = None
+) -> RefreshResult:
     log.warning("source %s (%s): %s", source.id, source.url, message)
     source.fetched_at = now
     source.last_error = message[:2000]
     source.consecutive_failures += 1
     backoff = min(2 ** (source.consecutive_failures - 1), MAX_BACKOFF)
-    source.next_fetch_at = now + timedelta(seconds=source.refresh_interval * backoff)
+    wait = max(source.refresh_interval * backoff, retry_after or 0)
+    source.next_fetch_at = now + timedelta(seconds=wait)
     session.commit()
     return RefreshResult(source.id, False, message)

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from planner.fetch import BadURL, normalize_url
 from planner.models import Source, User
-
-KINDS = ("ical",)
+from scrapers import KINDS
 
 
 class SourceError(Exception):
@@ -89,3 +88,18 @@ def _source_for(
 
 def is_local_file(source: Source) -> bool:
     return source.url.startswith("file://")
+
+
+def remove_source(session: Session, source: Source, now: datetime) -> int:
+    """Stop following `source`; its events that no other source lists are marked gone (their
+    history stays). Returns how many events it listed."""
+    from planner.ingest import retire_orphans
+    from planner.models import EventSource
+
+    event_ids = list(
+        session.scalars(select(EventSource.event_id).where(EventSource.source_id == source.id))
+    )
+    session.delete(source)
+    session.flush()
+    retire_orphans(session, event_ids, now)
+    return len(event_ids)

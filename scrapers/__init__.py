@@ -4,25 +4,49 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from scrapers import ical
+from scrapers import html, ical
 from scrapers.model import ParseResult, Person, RawEvent, ScraperError
+from scrapers.sites import confs
 
-__all__ = ["ParseResult", "Person", "RawEvent", "ScraperError", "detect_kind", "parse", "READERS"]
+__all__ = [
+    "KINDS",
+    "READERS",
+    "ParseResult",
+    "Person",
+    "RawEvent",
+    "ScraperError",
+    "detect_kind",
+    "parse",
+]
 
 # kind -> reader; each reader is `parse(data, url, start, end) -> ParseResult`.
 READERS = {
     "ical": ical.parse,
+    "page": html.parse,
+    "confs": confs.parse,
 }
+KINDS = tuple(READERS)
 
 
 def detect_kind(data: bytes, content_type: str | None = None) -> str:
     """Tell which reader fits `data`, from the content first and the declared type second."""
-    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
-    if head.startswith(b"BEGIN:VCALENDAR") or b"BEGIN:VEVENT" in head:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    upper = head[:2048].upper()
+    if upper.startswith(b"BEGIN:VCALENDAR") or b"BEGIN:VEVENT" in upper:
         return "ical"
-    if content_type and "calendar" in content_type.lower():
+    if confs.looks_like(data):
+        return "confs"
+    lower = head.lower()
+    if any(tag in lower for tag in (b"<!doctype html", b"<html", b"<head", b"<body", b"<div")):
+        return "page"
+    declared = (content_type or "").lower()
+    if "calendar" in declared:
         return "ical"
-    raise ScraperError("not a calendar: the content does not start with BEGIN:VCALENDAR")
+    if "html" in declared:
+        return "page"
+    raise ScraperError(
+        "not a calendar or an event page: expected iCalendar (BEGIN:VCALENDAR) or HTML"
+    )
 
 
 def parse(

@@ -47,6 +47,10 @@ class RawEvent:
     people: list[Person] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     series_uid: str | None = None  # the series' UID when this is an occurrence of a recurrence
+    image: str | None = None
+    price: str | None = None  # "free", "EUR 10–25", as the page says it
+    confidence: float = 1.0  # below 1 for guesses from pages without structured data
+    reader: str | None = None  # which reader found it: ical, jsonld, microdata, hevent, ...
     group: str | None = None  # the part of the source it was read from (a UID group, a page)
     block_hash: str | None = None  # hash of that part's text (incremental ingest)
 
@@ -57,3 +61,4 @@ class ParseResult:
     warnings: list[str] = field(default_factory=list)
     name: str | None = None  # the feed's own name (X-WR-CALNAME, <title>)
     kind: str | None = None
+    links: list[str] = field(default_factory=list)  # event pages a listing page points to

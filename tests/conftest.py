@@ -99,6 +99,8 @@ def make_app(url: str, tmp_path: Path, **extra: object) -> Flask:
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "REDIS_URL": None,
         "OWNER_EMAIL": "owner@localhost",
+        "ALLOW_PRIVATE_URLS": True,  # the test servers live on 127.0.0.1
+        "HOST_DELAY": 0.0,
     }
     config.update(extra)
     app = create_app(config)

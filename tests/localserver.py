@@ -9,14 +9,21 @@ Each route answers with a strong ETag (quoted sha256 of the body) and a Last-Mod
 with 304 to a matching If-None-Match (or, without one, a not-older If-Modified-Since). Options
 per route: ``gzip``, ``delay`` before answering, ``trickle`` (one body byte every N seconds),
 ``redirect_to``. Unknown paths get 404. The server writes nothing to stderr.
+
+``LocalServer(host="127.0.0.2", port=..., tls=ssl_context)`` binds another loopback address
+(Linux routes all of 127/8 to loopback; ``::1`` works too), a chosen port, or serves HTTPS;
+each recorded request carries ``at``, the ``time.monotonic()`` instant it arrived.
 """
 
 from __future__ import annotations
 
 import gzip as gzip_codec
 import hashlib
+import socket
 import socketserver
+import ssl
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.message import Message
@@ -37,6 +44,7 @@ class Request(NamedTuple):
     method: str
     path: str
     headers: Message
+    at: float = 0.0  # time.monotonic() when the request line arrived
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,15 @@ class Route:
 class LocalServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 and a free port; start with ``with`` or start()."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self.host = host
+        self.tls = tls
         self.requests: list[Request] = []
         self.routes: dict[str, Route] = {}
         self.stopping = threading.Event()
-        self._server = _Server(self)
+        self._server = _Server(self, host, port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -65,7 +77,9 @@ class LocalServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        scheme = "https" if self.tls else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}/{path.lstrip('/')}"
 
     def add(
         self,
@@ -124,13 +138,21 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, owner: LocalServer) -> None:
+    def __init__(self, owner: LocalServer, host: str, port: int) -> None:
         self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), _Handler)
 
     def server_bind(self) -> None:
         socketserver.TCPServer.server_bind(self)  # skip HTTPServer's reverse DNS lookup
-        self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
+        self.server_name, self.server_port = self.owner.host, int(self.server_address[1])
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        """Accept; with TLS, wrap the socket (the handshake runs in the handler's thread)."""
+        sock, address = super().get_request()
+        if self.owner.tls is not None:
+            sock = self.owner.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Stay quiet: clients that hang up early are what several tests are about."""
@@ -142,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - name fixed by BaseHTTPRequestHandler
         owner = self.server.owner
-        owner.requests.append(Request("GET", self.path, self.headers))
+        owner.requests.append(Request("GET", self.path, self.headers, time.monotonic()))
         route = owner.routes.get(self.path) or owner.routes.get(urlsplit(self.path).path)
         if route is None:
             self._answer(

@@ -24,6 +24,8 @@ def planner(tmp_path: Path):
         "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "PLANNER_REDIS_URL": None,
         "PLANNER_SECRET_KEY": None,
+        "PLANNER_ALLOW_PRIVATE_URLS": "1",
+        "PLANNER_HOST_DELAY": "0",
     }
 
     def run(*args: str) -> Result:

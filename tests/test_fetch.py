@@ -29,9 +29,10 @@ MB = 1024 * 1024
 
 
 def fetcher(**limits: float) -> Fetcher:
-    """A Fetcher with short timeouts unless ``limits`` say otherwise."""
+    """A Fetcher with short timeouts unless ``limits`` say otherwise; the local server is on
+    127.0.0.1, so private addresses are allowed, and no host delay is kept between requests."""
     settings: dict = {"connect_timeout": 1.0, "read_timeout": 2.0, "total_timeout": 5.0}
-    return Fetcher(USER_AGENT, **(settings | limits))
+    return Fetcher(USER_AGENT, **(settings | limits), allow_private=True, host_delay=0)
 
 
 def closed_port_url() -> str:
@@ -190,7 +191,8 @@ def test_redirect_loop_stops_after_five(local_server: LocalServer) -> None:
     local_server.add("/b", redirect_to="/a")
     with fetcher() as client, pytest.raises(FetchError, match="more than 5 redirects"):
         client.fetch(start)
-    assert len(local_server.requests) == 6
+    assert [r.path for r in local_server.requests].count("/robots.txt") == 1
+    assert len(local_server.requests) == 1 + 6
 
 
 def test_redirect_to_a_file_url_is_refused(local_server: LocalServer) -> None:
@@ -238,3 +240,22 @@ def test_connection_closed_mid_body(local_server: LocalServer) -> None:
 )
 def test_is_transient(error: Exception, transient: bool) -> None:
     assert is_transient(error) is transient
+
+
+@pytest.mark.parametrize(
+    ("content_type", "charset"),
+    [
+        ("text/html; charset=UTF-8", "utf-8"),
+        ('text/html;charset="Windows-1252"', "windows-1252"),
+        ("text/html; charset=shift_jis; q=1", "shift_jis"),
+        ("text/html", None),
+        ("text/html; charset=no-such-codec", None),
+        (None, None),
+    ],
+)
+def test_charset_is_the_declared_one(
+    local_server: LocalServer, content_type: str | None, charset: str | None
+) -> None:
+    url = local_server.add("/page", b"<p>caf\xc3\xa9</p>", headers={"Content-Type": content_type})
+    with fetcher() as client:
+        assert client.fetch(url).charset == charset

@@ -144,11 +144,13 @@ def test_uid_with_a_colon_is_not_lost_on_a_reread(any_app: Flask, tmp_path: Path
     source = new_source(tmp_path / "a.ics")
     now = datetime(2013, 1, 1, tzinfo=UTC)
     data = (FEEDS / "meetup_detroitruby_group_feed.ics").read_bytes()
-    data = data.replace(b"UID:event_qgkxkcyrcbnb@meetup.com",
-                        b"UID:https://mobilizon.example.org/events/0d2f7c1e")
+    data = data.replace(
+        b"UID:event_qgkxkcyrcbnb@meetup.com", b"UID:https://mobilizon.example.org/events/0d2f7c1e"
+    )
     run(source, data, now, Window.around(now))
-    again = run(source, data.replace(b"Lightning talks", b"Lightning Talks"), now,
-                Window.around(now))
+    again = run(
+        source, data.replace(b"Lightning talks", b"Lightning Talks"), now, Window.around(now)
+    )
     assert again.gone == 0 and again.found == 6
     links = db.session().scalars(select(EventSource.source_uid)).all()
     assert "https://mobilizon.example.org/events/0d2f7c1e" in links

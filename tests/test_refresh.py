@@ -75,9 +75,7 @@ def test_failing_source_is_recorded_and_others_carry_on(
     good = follow(local_server.add("/good.ics", MEETUP))
     missing = follow(local_server.url("/missing.ics"))
     page = follow(
-        local_server.add(
-            "/page.html", b"<html><body>Events soon</body></html>", content_type="text/html"
-        )
+        local_server.add("/blob", bytes(range(256)) * 4, content_type="application/octet-stream")
     )
     results = {i: refresh_source(i, NOW.isoformat()) for i in (missing, page, good)}
     assert results[good]["ok"] and events() == 6
@@ -87,7 +85,7 @@ def test_failing_source_is_recorded_and_others_carry_on(
     )
     assert broken.consecutive_failures == 1 and broken.ok_at is None
     assert broken.next_fetch_at == NOW + timedelta(hours=1)
-    assert "not a calendar" in source(page).last_error
+    assert "not a calendar or an event page" in source(page).last_error
     refresh_source(missing, NOW.isoformat())
     assert source(missing).consecutive_failures == 2
     assert source(missing).next_fetch_at == NOW + timedelta(hours=2)  # backs off

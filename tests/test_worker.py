@@ -41,6 +41,8 @@ def run_worker(app: Flask) -> subprocess.CompletedProcess[str]:
         PLANNER_REDIS_URL=REDIS_URL,
         PLANNER_DEBUG="1",
         PLANNER_INSTANCE_PATH=app.instance_path,
+        PLANNER_ALLOW_PRIVATE_URLS="1",  # the test servers live on 127.0.0.1
+        PLANNER_HOST_DELAY="0",
     )
     return subprocess.run(
         [sys.executable, "worker.py", "--burst"],

@@ -14,7 +14,7 @@ from planner import db
 from planner.agenda import sources_of, upcoming_count
 from planner.jobs import enqueue_refresh
 from planner.models import Source
-from planner.sources import SourceError, add_source
+from planner.sources import SourceError, add_source, remove_source
 from planner.web.viewer import viewer
 
 bp = Blueprint("sources", __name__, url_prefix="/sources")
@@ -75,13 +75,34 @@ def _invalid(form: SourceForm, user: object) -> tuple[str, int]:
     ), 400
 
 
-@bp.post("/<int:source_id>/refresh")
-def refresh(source_id: int) -> Response:
+def _own_source(source_id: int) -> Source:
+    """The viewer's source `source_id` from a form with a valid CSRF token, else 404."""
     session = db.session()
     user = viewer(session)
     source = session.get(Source, source_id)
     if source is None or source.owner_id != user.id or not RefreshForm().validate_on_submit():
         abort(404)
+    return source
+
+
+@bp.post("/<int:source_id>/refresh")
+def refresh(source_id: int) -> Response:
+    source = _own_source(source_id)
     enqueue_refresh(source.id)
     flash(f"Refresh of {source.name or source.url} started.", "ok")
+    return redirect(url_for("sources.index"))
+
+
+@bp.post("/<int:source_id>/remove")
+def remove(source_id: int) -> Response:
+    source = _own_source(source_id)
+    label = source.name or source.url
+    session = db.session()
+    count = remove_source(session, source, datetime.now(UTC))
+    session.commit()
+    flash(
+        f"Removed {label} ({count} events it listed are no longer shown unless another "
+        "source lists them).",
+        "ok",
+    )
     return redirect(url_for("sources.index"))
