@@ -102,11 +102,8 @@ def _read(
 def _record(source: Source, report: IngestReport) -> None:
     warnings = list(report.warnings)
     if source.events_found and not report.found:
-        warnings.insert(
-            0,
-            f"listed {source.events_found} events last time and none now: "
-            "has the page or feed changed?",
-        )
+        listed = f"{source.events_found} event{'s' if source.events_found != 1 else ''}"
+        warnings.insert(0, f"listed {listed} last time and none now: has the page changed?")
     source.name = source.name or report.name
     source.last_warnings = warnings[:20]
     source.events_found = report.found

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner.fetch import BadURL, normalize_url
+from planner.fetch import BadURL, ConnectionFailed, check_url, normalize_url
 from planner.models import Source, User
 from scrapers import KINDS
 
@@ -42,8 +42,11 @@ def add_source(
         raise SourceError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
     try:
         url = normalize_url(url)
+        check_url(url, allow_private=current_app.config["ALLOW_PRIVATE_URLS"])
+    except ConnectionFailed:
+        pass  # a host that does not resolve now may later: the refresh will say
     except BadURL as exc:
-        raise SourceError(str(exc)) from None
+        raise SourceError(exc.message) from None
     return _source_for(session, user, url, kind, name, now)
 
 

@@ -103,3 +103,11 @@ def test_refuses_to_start_without_a_secret_outside_debug(tmp_path: Path) -> None
     env = {"PLANNER_DEBUG": "0", "PLANNER_SECRET_KEY": None, "PLANNER_INSTANCE_PATH": str(tmp_path)}
     result = CliRunner().invoke(main, ["sources", "list"], env=env)
     assert result.exit_code == 2 and "PLANNER_SECRET_KEY" in result.stderr
+
+
+def test_sources_remove(planner) -> None:
+    planner("import", str(MEETUP), "--now", NOW)
+    assert planner("sources", "remove", "99").exit_code == 2
+    removed = planner("sources", "remove", "1")
+    assert removed.exit_code == 0 and "it listed 6 events" in removed.stdout
+    assert json.loads(planner("events", "list", "--now", NOW, "--json").stdout) == []

@@ -152,3 +152,30 @@ def test_home_shows_the_next_weeks_and_offers_more(client: FlaskClient) -> None:
     longer = client.get("/?days=366").get_data(as_text=True)
     assert longer.count('class="event') > page.count('class="event')
     assert "show the next" not in longer
+
+
+def test_a_private_address_is_refused_when_added(app: Flask, local_server: LocalServer) -> None:
+    app.config["ALLOW_PRIVATE_URLS"] = False
+    client = app.test_client()
+    token = csrf_token(client.get("/sources/").get_data(as_text=True))
+    for url in (local_server.url("/feed.ics"), "http://169.254.169.254/latest/meta-data/"):
+        refused = client.post("/sources/", data={"url": url, "csrf_token": token})
+        assert refused.status_code == 400 and "not allowed" in refused.get_data(as_text=True)
+    assert local_server.requests == []
+    assert db.session().scalars(select(Source)).all() == []
+
+
+def test_remove_a_source(client: FlaskClient) -> None:
+    source = db.session().scalars(select(Source).where(Source.name == "PyBerlin")).one()
+    token = csrf_token(client.get("/sources/").get_data(as_text=True))
+    assert client.post(f"/sources/{source.id}/remove").status_code in (400, 404)  # no token
+    done = client.post(
+        f"/sources/{source.id}/remove", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert done.status_code == 200 and "Removed PyBerlin (5 events" in done.get_data(as_text=True)
+    db.session().expire_all()
+    assert db.session().get(Source, source.id) is None
+    home = client.get("/").get_data(as_text=True)
+    assert "PyBerlin Talks" not in home and "Berlin AI Builders" in home
+    kept = db.session().scalars(select(Event).where(Event.title.like("PyBerlin Talks%"))).all()
+    assert kept and all(e.gone_at is not None for e in kept)  # history stays
