@@ -1,5 +1,5 @@
 """A listing page followed to its event pages over real HTTP: bounded per run, same site only,
-unchanged pages not parsed again, pages that leave the listing marked gone. SQLite and PostgreSQL."""
+unchanged pages not parsed again, pages that leave the listing marked gone; on every database."""
 
 from __future__ import annotations
 
