@@ -12,8 +12,17 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the web app: settings from the environment (or `test_config`), database, views."""
+def _assets(name: str) -> str:
+    """templates/ or static/: inside the installed package, else at the top of the checkout."""
+    packaged = Path(__file__).resolve().parent / name
+    return str(packaged if packaged.is_dir() else ROOT / name)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, serving: bool = True) -> Flask:
+    """Build the web app: settings from the environment (or `test_config`), database, views.
+
+    `serving=False` (command-line tools that sign nothing) skips the refusal to run with the
+    development secret key; the web server and the workers always check it."""
     from planner import config as settings
     from planner import db, jobs, web
 
@@ -22,11 +31,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=values.get("INSTANCE_PATH") or None,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=_assets("templates"),
+        static_folder=_assets("static"),
     )
     app.config.update(values)
-    settings.check_config(app.config)
+    if serving:
+        settings.check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = settings.sqlite_url(app.instance_path)

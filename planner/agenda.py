@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Exists, and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from planner.models import Event, EventSource, Source, User
 
 LINGER = timedelta(hours=3)  # an event without an end stays "upcoming" this long after its start
+LONGEST = timedelta(days=31)  # no event runs longer: bounds the scan of the start index
 
 
-def _owned_by(user: User) -> Exists:
-    return exists().where(
-        and_(
-            EventSource.event_id == Event.id,
-            EventSource.source_id == Source.id,
-            Source.owner_id == user.id,
-        )
-    )
+def _ends_after(moment: datetime) -> Any:
+    return or_(Event.end >= moment, and_(Event.end.is_(None), Event.start >= moment - LINGER))
 
 
 def _upcoming(user: User, now: datetime) -> list[Any]:
-    not_over = or_(Event.end >= now, and_(Event.end.is_(None), Event.start >= now - LINGER))
-    return [_owned_by(user), not_over, Event.gone_at.is_(None)]
+    """Not ended, for `user`. All-day and floating events keep wall-clock times (stored as if UTC):
+    they are compared with the user's own wall clock, so a day's events last the whole local day."""
+    wall = _wall_clock(now, user.timezone)
+    local_time = or_(Event.all_day, Event.floating)
+    return [
+        Event.owner_id == user.id,
+        Event.gone_at.is_(None),
+        Event.start >= min(now, wall) - LONGEST,
+        or_(and_(~local_time, _ends_after(now)), and_(local_time, _ends_after(wall))),
+    ]
+
+
+def _wall_clock(now: datetime, zone: str | None) -> datetime:
+    """`now` as the user's clock shows it, written as a UTC time (how floating times are kept)."""
+    local = now.astimezone(_zone(zone) or ZoneInfo("UTC"))
+    return local.replace(tzinfo=UTC)
 
 
 def upcoming_events(
@@ -60,7 +69,7 @@ def event_for(session: Session, user: User, event_id: int) -> Event | None:
     """One event, if one of the user's sources lists (or listed) it."""
     query = (
         select(Event)
-        .where(Event.id == event_id, _owned_by(user))
+        .where(Event.id == event_id, Event.owner_id == user.id)
         .options(
             selectinload(Event.links).selectinload(EventSource.source), selectinload(Event.people)
         )

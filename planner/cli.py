@@ -6,6 +6,7 @@ Bad input: one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from planner.fetch import FetchError
 from scrapers import KINDS
 
 KIND_CHOICES = list(KINDS)
+log = logging.getLogger("planner.cli")
 NOW_HELP = "pretend the current time is this ISO 8601 date-time (for tests and replays)"
 
 
@@ -53,7 +55,7 @@ def _app_context() -> Iterator[Flask]:
     from planner.config import ConfigError
 
     try:
-        app = create_app()
+        app = create_app(serving=False)
     except ConfigError as exc:
         raise Usage(str(exc)) from None
     with app.app_context():
@@ -288,6 +290,8 @@ def refresh(now: str | None, everything: bool, source_ids: tuple[int, ...], enqu
         return
     failures = _refresh_all(ids, moment, refresh_source)
     click.echo(f"{len(ids)} sources refreshed, {failures} failed")
+    if failures:
+        sys.exit(1)  # for cron and scripts: something needs a look (`planner sources list`)
 
 
 def _refresh_all(ids: list[int], moment: datetime, job: Callable[..., dict[str, Any]]) -> int:
@@ -295,7 +299,11 @@ def _refresh_all(ids: list[int], moment: datetime, job: Callable[..., dict[str, 
     failures = 0
     with click.progressbar(ids, label="refreshing", file=sys.stderr, show_pos=True) as bar:
         for source_id in bar:
-            result = job(source_id, moment.isoformat())
+            try:
+                result = job(source_id, moment.isoformat())
+            except Exception as exc:  # one source's bug or outage never stops the others
+                log.exception("refresh of source %s failed", source_id)
+                result = {"ok": False, "message": f"internal error: {type(exc).__name__}: {exc}"}
             failures += not result["ok"]
             lines.append(
                 f"source {source_id}: {'ok' if result['ok'] else 'FAILED'}: {result['message']}"

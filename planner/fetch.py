@@ -4,77 +4,90 @@ Every request has connect/read timeouts, a wall-clock deadline, a cap on the dec
 body size and at most ``MAX_REDIRECTS`` redirects. Each hop goes through ``Fetcher._send``,
 which checks it before anything is sent:
 
-1. guard: http(s) only; the host is resolved once and every address must be globally routable
-   (``address_problem``); the connection then goes to a checked address (``PinnedAdapter``), so
-   a second DNS answer can never redirect it. Proxies from the environment are ignored.
+1. the address guard (``planner.guard``): http(s) only; the host is resolved once and every
+   address must be globally routable; the connection then goes to a checked address, so a
+   second DNS answer can never redirect it. Proxies from the environment are ignored.
 2. robots.txt (``planner.politeness.RobotsCache``), fetched through the same guarded path.
 3. the per-host minimum delay (``planner.politeness.HostLimiter``, in-process or Redis).
+
+The robots.txt cache and the in-process host limiter are shared by every Fetcher in the
+process (one per thread), so all threads keep one per-host delay.
+
+The exception tree is ``FetchError`` and its subclasses; the guard's (``BadURL``,
+``BlockedURL``, ``ConnectionFailed``) are defined in ``planner.guard`` and re-exported here.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import ipaddress
 import math
-import re
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import Message
 from functools import partial
 from http.client import responses
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
-from urllib3 import HTTPConnectionPool
 
+from planner.guard import (
+    AddressPolicy,
+    BadURL,
+    BlockedURL,
+    ConnectionFailed,
+    FetchError,
+    Resolver,
+    address_problem,
+    check_url,
+    checked_addresses,
+    find_cause,
+    guard_session,
+    normalize_url,
+    prepare_url,
+    resolve,
+)
 from planner.politeness import (
     HostBusy,
     HostLimiter,
-    LocalHostLimiter,
-    RedisHostLimiter,
     RobotsCache,
     RobotsFile,
     retry_after,
     robots_site,
+    shared_limiter,
+    shared_redis_limiter,
+    shared_robots_cache,
 )
+
+__all__ = [
+    "TRANSIENT",
+    "BadURL",
+    "BlockedURL",
+    "ConnectionFailed",
+    "FetchError",
+    "FetchResult",
+    "FetchTimeout",
+    "Fetcher",
+    "HTTPStatusError",
+    "RateLimited",
+    "RobotsDisallowed",
+    "TooLarge",
+    "address_problem",
+    "check_url",
+    "is_transient",
+    "normalize_url",
+]
 
 CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 512 * 1024
-MAX_ADDRESSES_TRIED = 3  # a host's checked addresses tried in turn when connecting fails
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_SCHEMES = {"http": "http", "https": "https", "webcal": "https", "webcals": "https"}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-AddressPolicy = Callable[[IPAddress], str | None]  # why an address is refused, or None
-Resolver = Callable[[str, int], list[str]]  # (host, port) -> addresses
-
-
-class FetchError(Exception):
-    """A URL could not be fetched; ``str(e)`` reads ``"<url>: <what went wrong>"``."""
-
-    def __init__(self, url: str, message: str) -> None:
-        super().__init__(f"{url}: {message}")
-        self.url = url
-        self.message = message
-
-
-class BadURL(FetchError):
-    """Unsupported scheme, no host, or otherwise malformed URL."""
-
-
-class BlockedURL(BadURL):
-    """The host is (or resolves to) an address planner must not connect to; nothing was sent."""
 
 
 class RobotsDisallowed(FetchError):
@@ -87,10 +100,6 @@ class FetchTimeout(FetchError):
 
 class TooLarge(FetchError):
     """The (decompressed) body is larger than the cap."""
-
-
-class ConnectionFailed(FetchError):
-    """DNS failure, refused or reset connection, TLS error."""
 
 
 class HTTPStatusError(FetchError):
@@ -158,226 +167,6 @@ class FetchResult:
             return None
 
 
-def normalize_url(url: str) -> str:
-    """Strip ``url`` and map webcal(s):// to https://; BadURL unless http(s) with a host."""
-    text = url.strip()
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
-        raise BadURL(text, "malformed URL (control characters)")
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as exc:
-        raise BadURL(text, f"malformed URL ({exc})") from None
-    scheme = _SCHEMES.get(parts.scheme.lower())
-    if scheme is None:
-        raise BadURL(text, f"unsupported scheme {parts.scheme}:" if parts.scheme else "no scheme")
-    if not parts.hostname:
-        raise BadURL(text, "no host in URL")
-    return parts._replace(scheme=scheme).geturl()
-
-
-# --- the address guard -----------------------------------------------------------------------
-
-_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-_NUMERIC_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
-
-
-def address_problem(ip: IPAddress, allow_private: bool = False) -> str | None:
-    """Why planner must not connect to ``ip`` ("a loopback address", ...), or None if it may.
-
-    ``allow_private`` (development and tests only) lets loopback, private, CGNAT and reserved
-    addresses through; unspecified, multicast, link-local and metadata addresses stay refused.
-    """
-    if ip in _METADATA:
-        return f"a {'link-local' if ip.is_link_local else 'private'} address (cloud metadata)"
-    if ip.is_unspecified:
-        return "an unspecified address"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        wrapped = _wrapped_problem(ip, allow_private)
-        if wrapped != "":
-            return wrapped
-    if allow_private:
-        return None
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip in _CGNAT:
-        return "a shared address (carrier-grade NAT)"
-    if ip.is_private or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local):
-        return "a private address"
-    if ip.is_reserved:
-        return "a reserved address"
-    return None if ip.is_global else "not a globally routable address"
-
-
-def _wrapped_problem(ip: ipaddress.IPv6Address, allow_private: bool) -> str | None:
-    """For IPv6 forms that carry an IPv4 address: the verdict; "" for any other address."""
-    if ip.ipv4_mapped is not None:
-        return f"an IPv4-mapped IPv6 address (of {ip.ipv4_mapped})"
-    inner, kind = None, ""
-    if ip.sixtofour is not None:
-        inner, kind = ip.sixtofour, "6to4"
-    elif ip.teredo is not None:
-        inner, kind = ip.teredo[1], "Teredo"
-    elif ip in _NAT64:
-        inner, kind = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), "NAT64"
-    if inner is None:
-        return ""
-    problem = address_problem(inner, allow_private)
-    return f"a {kind} address of {inner}, {problem}" if problem else None
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` has (system resolver), in the resolver's order, without repeats."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def numeric_host(host: str) -> IPAddress | None:
-    """The address of a numeric host, including every IPv4 form inet_aton accepts
-    (``2130706433``, ``0x7f.1``, ``017700000001``, ``127.1``); None for a name."""
-    with suppress(ValueError):
-        return ipaddress.ip_address(host)
-    parts = host.removesuffix(".").split(".")
-    if not 1 <= len(parts) <= 4 or not all(_NUMERIC_PART.fullmatch(p) for p in parts):
-        return None
-    *head, last = [_numeric_part(part) for part in parts]
-    if any(v > 0xFF for v in head) or last >= 1 << (8 * (4 - len(head))):
-        return None
-    number = last
-    for index, value in enumerate(head):
-        number |= value << (8 * (3 - index))
-    return ipaddress.IPv4Address(number)
-
-
-def _numeric_part(part: str) -> int:
-    """One part of an inet_aton address: 0x hexadecimal, 0 octal, else decimal."""
-    if part[:2].lower() == "0x":
-        return int(part[2:] or "0", 16)
-    return int(part, 8 if part.startswith("0") else 10)
-
-
-def checked_addresses(url: str, resolver: Resolver, policy: AddressPolicy) -> list[str]:
-    """The addresses of ``url``'s host, each allowed by ``policy``; BlockedURL names the first
-    that is not. ``url`` must be normalized (http/https with a host)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    literal = numeric_host(host)
-    if literal is not None:
-        addresses: list[IPAddress] = [literal]
-    else:
-        try:
-            addresses = [ipaddress.ip_address(a) for a in resolver(host, _port(url))]
-        except (OSError, UnicodeError, ValueError):
-            addresses = []
-        if not addresses:
-            raise ConnectionFailed(url, "host not found")
-    for ip in addresses:
-        if problem := policy(ip):
-            says = f"{host} is" if _plain_ip(host) else f"{host} resolves to {ip}, which is"
-            raise BlockedURL(url, f"{says} {problem}, not allowed")
-    return [str(ip) for ip in addresses]
-
-
-def check_url(url: str, allow_private: bool = False, resolver: Resolver = resolve) -> list[str]:
-    """The resolved, allowed addresses of ``url`` (for forms to validate early).
-
-    Raises BadURL (scheme, syntax), BlockedURL (an address is not allowed) or ConnectionFailed
-    (host not found), like a fetch of ``url`` would, without sending anything.
-    """
-    target = prepare_url(normalize_url(url))
-    return checked_addresses(
-        target, resolver, partial(address_problem, allow_private=allow_private)
-    )
-
-
-def prepare_url(url: str) -> str:
-    """``url`` as requests will send it (IDNA host, quoted path), so the checked host is the
-    one connected to."""
-    try:
-        prepared = requests.Request("GET", url).prepare().url
-    except (requests.RequestException, ValueError) as exc:
-        raise BadURL(url, f"malformed URL ({exc})") from None
-    return prepared or url
-
-
-def _plain_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _port(url: str) -> int:
-    parts = urlsplit(url)
-    return parts.port or _DEFAULT_PORTS[parts.scheme]
-
-
-class PinnedAdapter(HTTPAdapter):
-    """A transport that connects only to addresses checked beforehand, never through a proxy.
-
-    ``with adapter.pinned(host, addresses):`` allows one request to ``host``; the connection
-    goes to those addresses (tried in turn while connecting fails) with the Host header, the
-    TLS server name (SNI) and certificate verification all for ``host``. A request for any
-    other host, or outside ``pinned``, fails without connecting.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pin: tuple[str, list[str]] | None = None
-        self._address: str | None = None
-
-    @contextmanager
-    def pinned(self, host: str, addresses: list[str]) -> Iterator[None]:
-        self._pin = (host, addresses)
-        try:
-            yield
-        finally:
-            self._pin = self._address = None
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
-        parts = urlsplit(request.url or "")
-        if self._pin is None or self._pin[0] != parts.hostname:
-            raise requests.ConnectionError(f"{parts.hostname}: no checked address to connect to")
-        request.headers["Host"] = parts.netloc.rpartition("@")[2]
-        addresses = self._pin[1][:MAX_ADDRESSES_TRIED]
-        for index, address in enumerate(addresses):
-            self._address = address
-            try:
-                return super().send(request, stream, timeout, verify, cert, proxies={})
-            except requests.ConnectionError as exc:
-                never_connected = _cause(exc, urllib3.exceptions.ConnectTimeoutError)
-                if index == len(addresses) - 1 or not never_connected:
-                    raise
-        raise requests.ConnectionError("no address")  # unreachable: addresses is never empty
-
-    def get_connection_with_tls_context(
-        self, request: requests.PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
-    ) -> HTTPConnectionPool:
-        """The pool for the pinned address; for https, SNI and verification use the host name."""
-        if self._address is None:
-            raise requests.ConnectionError("no checked address to connect to")
-        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = host_params["host"]
-        host_params["host"] = self._address
-        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
-
-
 # --- the fetcher ---------------------------------------------------------------------------
 
 
@@ -385,11 +174,13 @@ class Fetcher:
     """Fetches URLs over one ``requests.Session`` that identifies itself with ``user_agent``.
 
     Like the session, a Fetcher is meant for one thread at a time: give each worker its own.
-    Options: ``allow_private`` lets loopback and private addresses through (development and
-    tests only); ``robots`` honours robots.txt; ``host_delay`` is the minimum number of seconds
-    between two requests to one host, kept across processes through ``redis_url`` (or a given
-    ``limiter``). ``resolver`` and ``address_policy`` replace the system resolver and
-    ``address_problem`` (tests).
+    Their robots.txt cache (per user agent) and host limiter (per delay) are the process's
+    shared ones, so all threads keep one per-host delay. Options: ``allow_private`` lets
+    loopback and private addresses through (development and tests only); ``robots`` honours
+    robots.txt; ``host_delay`` is the minimum number of seconds between two requests to one
+    host, kept across processes through ``redis_url``. ``limiter``, ``robots_cache``,
+    ``resolver`` and ``address_policy`` replace the shared limiter and cache, the system
+    resolver and ``address_problem`` (tests).
     """
 
     def __init__(
@@ -411,29 +202,19 @@ class Fetcher:
         address_policy: AddressPolicy | None = None,
     ) -> None:
         self.session = session if session is not None else requests.Session()
-        self.session.trust_env = False  # no proxies, netrc or CA bundles from the environment
-        self.session.proxies.clear()
         self.session.headers["User-Agent"] = user_agent
         self.session.max_redirects = MAX_REDIRECTS
-        self.adapter = PinnedAdapter()
-        self.session.adapters.clear()
-        self.session.mount("http://", self.adapter)
-        self.session.mount("https://", self.adapter)
+        self.adapter = guard_session(self.session)
         self.user_agent = user_agent
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.robots = robots
-        self.robots_cache = robots_cache if robots_cache is not None else RobotsCache()
-        self._own_limiter = limiter is None and bool(redis_url)
-        if limiter is None:
-            limiter = (
-                RedisHostLimiter.from_url(redis_url, host_delay)
-                if redis_url
-                else LocalHostLimiter(host_delay)
-            )
-        self.limiter = limiter
+        if robots_cache is None:
+            robots_cache = shared_robots_cache(user_agent)
+        self.robots_cache = robots_cache
+        self.limiter = limiter if limiter is not None else _default_limiter(host_delay, redis_url)
         self.resolver = resolver
         self.address_policy = address_policy or partial(
             address_problem, allow_private=allow_private
@@ -459,9 +240,7 @@ class Fetcher:
             return _result(resp, self._read_body(resp, deadline, self.max_bytes))
 
     def close(self) -> None:
-        self.session.close()
-        if self._own_limiter and isinstance(self.limiter, RedisHostLimiter):
-            self.limiter.close()
+        self.session.close()  # the limiter is shared by the process (politeness.forget_shared)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -570,9 +349,9 @@ class Fetcher:
         """Map any requests exception to the FetchError subclass that says what happened."""
         if isinstance(exc, requests.ConnectTimeout):
             return FetchTimeout(url, f"could not connect within {self.connect_timeout:g} s")
-        if _cause(exc, requests.Timeout, urllib3.exceptions.ReadTimeoutError):
+        if find_cause(exc, requests.Timeout, urllib3.exceptions.ReadTimeoutError):
             return FetchTimeout(url, f"timed out after {self.read_timeout:g} s")
-        if tls := _cause(exc, ssl.SSLError):
+        if tls := find_cause(exc, ssl.SSLError):
             return ConnectionFailed(url, f"TLS error: {getattr(tls, 'strerror', None) or tls}")
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
             return ConnectionFailed(url, _connection_problem(exc))
@@ -583,6 +362,14 @@ class Fetcher:
         if isinstance(exc, requests.exceptions.ContentDecodingError):
             return FetchError(url, "could not decompress the body")
         return FetchError(url, f"{type(exc).__name__}: {exc}")
+
+
+def _default_limiter(delay: float, redis_url: str | None) -> HostLimiter:
+    """Spacing through Redis when configured (falling back to this process's shared limiter
+    while Redis is down), else the process's shared in-process limiter for ``delay``."""
+    if redis_url:
+        return shared_redis_limiter(redis_url, delay)
+    return shared_limiter(delay)
 
 
 def _retry_after(resp: requests.Response) -> float | None:
@@ -629,30 +416,14 @@ def _result(
     )
 
 
-def _cause(exc: BaseException, *kinds: type[BaseException]) -> BaseException | None:
-    """``exc`` or the first thing it wraps (cause, context, reason, args) of one of ``kinds``."""
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, kinds):
-            return current
-        seen.add(id(current))
-        links = (current.__cause__, current.__context__, getattr(current, "reason", None))
-        stack.extend(
-            x for x in (*links, *current.args) if isinstance(x, BaseException) and id(x) not in seen
-        )
-    return None
-
-
 def _connection_problem(exc: BaseException) -> str:
-    if _cause(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):
+    if find_cause(exc, socket.gaierror, urllib3.exceptions.NameResolutionError):
         return "host not found"
-    if _cause(exc, ConnectionRefusedError):
+    if find_cause(exc, ConnectionRefusedError):
         return "connection refused"
-    if _cause(exc, ConnectionResetError):
+    if find_cause(exc, ConnectionResetError):
         return "connection reset by the server"
-    if _cause(exc, urllib3.exceptions.ProtocolError):
+    if find_cause(exc, urllib3.exceptions.ProtocolError):
         return "connection broken while reading"
     return f"connection failed ({exc})"
 

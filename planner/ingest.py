@@ -254,11 +254,12 @@ def upsert_events(
         if e.source_uid in links and links[e.source_uid][1] != hashes[e.source_uid]
     ]
     report.unchanged += len(events) - len(fresh) - len(stale)
-    ids = _event_ids(session, [e.fingerprint for e in fresh + stale])
+    owner = source.owner_id
+    ids = _event_ids(session, owner, [e.fingerprint for e in fresh + stale])
     new = {e.fingerprint: e for e in fresh if e.fingerprint not in ids}
     known = [e for e in fresh if e.fingerprint not in new]
-    ids.update(_insert_events(session, list(new.values()), now))
-    moved = [_update_event(session, e, links[e.source_uid][0], ids, now) for e in stale]
+    ids.update(_insert_events(session, owner, list(new.values()), now))
+    moved = [_update_event(session, e, owner, links[e.source_uid][0], ids, now) for e in stale]
     _fill_gaps(session, known, ids, now)
     _upsert_links(session, source, fresh + stale, ids, hashes, now)
     retire_orphans(session, [old for old in moved if old is not None], now)
@@ -288,11 +289,14 @@ def _links_of(
     return found
 
 
-def _event_ids(session: Session, fingerprints: list[str]) -> dict[str, int]:
+def _event_ids(session: Session, owner: int, fingerprints: list[str]) -> dict[str, int]:
+    """fingerprint -> id of the owner's events that have it."""
     ids: dict[str, int] = {}
     for part in _chunks(sorted(set(fingerprints))):
         rows = session.execute(
-            select(Event.fingerprint, Event.id).where(Event.fingerprint.in_(part))
+            select(Event.fingerprint, Event.id).where(
+                Event.owner_id == owner, Event.fingerprint.in_(part)
+            )
         )
         ids.update({fingerprint: event_id for fingerprint, event_id in rows})
     return ids
@@ -332,20 +336,24 @@ def _insert(session: Session, table: Any) -> Any:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def _insert_events(session: Session, events: list[EventFields], now: datetime) -> dict[str, int]:
+def _insert_events(
+    session: Session, owner: int, events: list[EventFields], now: datetime
+) -> dict[str, int]:
     """Insert new events; one that a concurrent worker inserted first is reused, not doubled."""
     if not events:
         return {}
     table: Any = Event.__table__
-    statement = _insert(session, table).on_conflict_do_nothing(index_elements=["fingerprint"])
+    statement = _insert(session, table).on_conflict_do_nothing(
+        index_elements=["owner_id", "fingerprint"]
+    )
     statement = statement.returning(table.c.fingerprint, table.c.id)
     ids: dict[str, int] = {}
-    for part in _chunks([_event_row(e, now) for e in events]):
+    for part in _chunks([_event_row(e, now) | {"owner_id": owner} for e in events]):
         rows = session.execute(statement, part)
         ids.update({fingerprint: event_id for fingerprint, event_id in rows})
     _add_people(session, [(ids[e.fingerprint], e) for e in events if e.fingerprint in ids])
     missing = [e.fingerprint for e in events if e.fingerprint not in ids]
-    ids.update(_event_ids(session, missing))  # inserted meanwhile by a concurrent refresh
+    ids.update(_event_ids(session, owner, missing))  # inserted meanwhile by a concurrent refresh
     return ids
 
 
@@ -366,7 +374,8 @@ def _add_people(session: Session, pairs: list[tuple[int, EventFields]]) -> None:
 
 
 def _update_event(
-    session: Session, event: EventFields, old_id: int, ids: dict[str, int], now: datetime
+    session: Session, event: EventFields, owner: int, old_id: int, ids: dict[str, int],
+    now: datetime,
 ) -> int | None:
     """The source changed this event: rewrite it in place, or, when it now matches another
     event, move the link there and return the old id (which may be left with no source)."""
@@ -374,7 +383,7 @@ def _update_event(
         return old_id
     row = _event_row(event, now)
     del row["first_seen_at"]
-    session.execute(update(Event).where(Event.id == old_id).values(row))
+    session.execute(update(Event).where(Event.id == old_id, Event.owner_id == owner).values(row))
     ids[event.fingerprint] = old_id
     _replace_people(session, [(old_id, event)])
     return None

@@ -99,12 +99,18 @@ class Source(Base):
 
 
 class Event(Base):
-    """One real-world event, however many sources list it."""
+    """One real-world event, however many of its owner's sources list it."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "fingerprint", name="uq_events_owner_fingerprint"),
+        Index("ix_events_owner_start", "owner_id", "start"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # each user has their own copy: one user's sources never change what another user sees
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(500))
     start: Mapped[datetime] = mapped_column(index=True)
     end: Mapped[datetime | None]

@@ -44,6 +44,15 @@ STATUSES = {
     "eventrescheduled": "rescheduled",
 }
 ATTENDANCE = ("in_person", "online", "hybrid")
+MAX_URL = 2000
+MAX_KEY = 500
+
+
+def key(uid: str) -> str:
+    """A source's identifier for an event, short enough to store: long ones keep a digest."""
+    if len(uid) <= MAX_KEY:
+        return uid
+    return f"{uid[:400]}#{hashlib.blake2b(uid.encode(), digest_size=20).hexdigest()}"
 
 
 @dataclass
@@ -139,29 +148,32 @@ def normalize_event(raw: RawEvent, base_url: str | None = None) -> EventFields:
         end = None  # an end before the start is noise
     venue, address = split_location(clean_line(raw.venue or ""), clean_line(raw.address or ""))
     fields = EventFields(
-        source_uid=raw.uid,
-        group_uid=raw.group or raw.series_uid or raw.uid,
+        source_uid=key(raw.uid),
+        group_uid=key(raw.group or raw.series_uid or raw.uid),
         title=title[:500],
         start=start,
         end=end,
         all_day=all_day,
         floating=floating,
-        timezone=raw.timezone,
+        timezone=raw.timezone if raw.timezone and len(raw.timezone) <= 64 else None,
         url=absolute_url(raw.url, base_url),
-        description=clean_text(raw.description) or None,
-        venue=venue,
-        address=address,
+        description=clean_text(raw.description)[:20000] or None,
+        venue=venue[:500] if venue else None,
+        address=address[:1000] if address else None,
         lat=raw.lat,
         lon=raw.lon,
         attendance=_attendance(raw.attendance, venue, address, raw.lat),
         status=status,
-        organizers=_unique(clean_line(o) for o in raw.organizers),
+        organizers=_unique(clean_line(o)[:300] for o in raw.organizers),
         people=[
-            Person(clean_line(p.name), p.role, absolute_url(p.url, base_url), p.email)
+            Person(
+                clean_line(p.name)[:300], p.role, absolute_url(p.url, base_url),
+                p.email if p.email and len(p.email) <= 320 else None,
+            )
             for p in raw.people
             if clean_line(p.name)
         ],
-        categories=_unique(clean_line(c) for c in raw.categories),
+        categories=_unique(clean_line(c)[:100] for c in raw.categories),
         image=absolute_url(raw.image, base_url),
         price=clean_line(raw.price)[:100] or None,
         confidence=raw.confidence,
@@ -213,7 +225,7 @@ def absolute_url(url: str | None, base: str | None) -> str | None:
     if base:
         url = urljoin(base, url)
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
         return None
     return url
 

@@ -7,6 +7,8 @@
 - A ``HostLimiter`` spaces requests to one host by a minimum delay: ``LocalHostLimiter`` within
   one process, ``RedisHostLimiter`` across every process that shares the Redis server.
 - ``retry_after`` reads a ``Retry-After`` header (seconds or an HTTP date).
+- ``shared_robots_cache`` and ``shared_limiter`` hand every Fetcher in a process (one per
+  thread) the same cache and in-process limiter, so all threads keep one per-host delay.
 """
 
 from __future__ import annotations
@@ -264,3 +266,52 @@ class RedisHostLimiter:
         except (RedisError, OSError) as exc:
             log.warning("host limiter: Redis unavailable (%s); deferring in this process", exc)
             self._fallback.defer(host, seconds)
+
+
+# The process's shared instances: keyed by user agent (robots.txt) and delay (limiter).
+_shared_lock = threading.Lock()
+_shared_robots: dict[str, RobotsCache] = {}
+_shared_limiters: dict[float, LocalHostLimiter] = {}
+_shared_redis: dict[tuple[str, float], RedisHostLimiter] = {}
+
+
+def shared_robots_cache(user_agent: str) -> RobotsCache:
+    """This process's robots.txt cache for ``user_agent``, the same one for every caller."""
+    with _shared_lock:
+        cache = _shared_robots.get(user_agent)
+        if cache is None:
+            cache = _shared_robots[user_agent] = RobotsCache()
+        return cache
+
+
+def shared_limiter(delay: float) -> LocalHostLimiter:
+    """This process's in-process limiter spacing requests to each host by ``delay`` seconds:
+    every thread that asks for the same delay waits its turn in the same schedule."""
+    key = max(0.0, delay)
+    with _shared_lock:
+        limiter = _shared_limiters.get(key)
+        if limiter is None:
+            limiter = _shared_limiters[key] = LocalHostLimiter(key)
+        return limiter
+
+
+def shared_redis_limiter(url: str, delay: float) -> RedisHostLimiter:
+    """This process's limiter through the Redis at ``url``: one connection pool, however many
+    fetchers (threads) use it."""
+    key = (url, max(0.0, delay))
+    fallback = shared_limiter(delay)
+    with _shared_lock:
+        limiter = _shared_redis.get(key)
+        if limiter is None:
+            limiter = _shared_redis[key] = RedisHostLimiter.from_url(url, key[1], fallback=fallback)
+        return limiter
+
+
+def forget_shared() -> None:
+    """Drop the shared caches and limiters, closing their connections (tests)."""
+    with _shared_lock:
+        for limiter in _shared_redis.values():
+            limiter.client.close()
+        _shared_redis.clear()
+        _shared_robots.clear()
+        _shared_limiters.clear()

@@ -16,6 +16,7 @@ from planner.crawl import ingest_pages
 from planner.fetch import Fetcher, FetchError
 from planner.ingest import IngestReport, Window, ingest
 from planner.models import Source
+from planner.normalize import clean_line
 from planner.sources import is_local_file
 from scrapers import ScraperError
 
@@ -45,8 +46,10 @@ def refresh(
 ) -> RefreshResult:
     """Bring `source` up to date and commit. Bad sources are recorded on the source, not raised;
     anything unexpected (a database error, a bug) is raised after rolling back."""
+    # a new day moves the window: the body is needed again even if the server says "not modified"
+    new_window = source.kind != "page" and source.window_start != window.start.date()
     try:
-        got = _download(source, fetcher, force)
+        got = _download(source, fetcher, force or new_window)
     except (FetchError, OSError) as exc:
         return _failed(session, source, now, _fetch_problem(exc), _retry_after(exc))
     digest = hashlib.sha256(got.data).hexdigest() if got.data is not None else None
@@ -65,8 +68,10 @@ def refresh(
     except ScraperError as exc:
         session.rollback()
         return _failed(session, source, now, str(exc))
-    except Exception:
+    except Exception as exc:  # a bug or a database error: recorded for the owner, then raised
         session.rollback()
+        _failed(session, source, now, f"internal error while reading it ({type(exc).__name__}); "
+                                      "the logs say more")
         raise
     _record(source, report)
     _succeeded(source, now, got, digest)
@@ -104,7 +109,7 @@ def _record(source: Source, report: IngestReport) -> None:
     if source.events_found and not report.found:
         listed = f"{source.events_found} event{'s' if source.events_found != 1 else ''}"
         warnings.insert(0, f"listed {listed} last time and none now: has the page changed?")
-    source.name = source.name or report.name
+    source.name = source.name or (clean_line(report.name)[:300] or None)
     source.last_warnings = warnings[:20]
     source.events_found = report.found
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from planner.fetch import BadURL, ConnectionFailed, check_url, normalize_url
 from planner.models import Source, User
+from planner.normalize import MAX_URL
 from scrapers import KINDS
 
 
@@ -40,6 +41,8 @@ def add_source(
     """Follow `url` (http, https or webcal) for `user`; the same URL twice is one source."""
     if kind is not None and kind not in KINDS:
         raise SourceError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    if len(url) > MAX_URL or any(c.isspace() for c in url.strip()):
+        raise SourceError("not a usable URL: too long, or it has spaces in it")
     try:
         url = normalize_url(url)
         check_url(url, allow_private=current_app.config["ALLOW_PRIVATE_URLS"])
@@ -76,7 +79,7 @@ def _source_for(
             owner_id=user.id,
             url=url,
             kind=kind,
-            name=name,
+            name=name[:300] if name else None,
             refresh_interval=current_app.config["REFRESH_INTERVAL"],
             next_fetch_at=now,
             last_warnings=[],
@@ -85,7 +88,7 @@ def _source_for(
         session.flush()
     elif kind or name:
         source.kind = kind or source.kind
-        source.name = name or source.name
+        source.name = name[:300] if name else source.name
     return source
 
 

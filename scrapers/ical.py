@@ -171,17 +171,16 @@ def _read_calendars(parts: FeedParts, result: ParseResult) -> list[icalendar.Cal
 def repair(text: str) -> str:
     """Fix what breaks icalendar: raw newlines inside values, blank lines, stray bytes.
 
-    A line that is not `NAME[;PARAMS]:VALUE` continues the previous value.
-    """
-    lines: list[str] = []
+    A line that is not `NAME[;PARAMS]:VALUE` continues the previous value."""
+    lines: list[list[str]] = []
     for line in _FOLD.sub("", text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not line.strip():
             continue
         if _CONTENT_LINE.match(line) or not lines:
-            lines.append(line)
+            lines.append([line])
         else:
-            lines[-1] += "\\n" + line.replace(",", "\\,").replace(";", "\\;")
-    return "\r\n".join(lines) + "\r\n"
+            lines[-1].append(line.replace(",", "\\,").replace(";", "\\;"))
+    return "\r\n".join("\\n".join(parts) for parts in lines) + "\r\n"
 
 
 def _read_one_by_one(parts: FeedParts, result: ParseResult) -> list[icalendar.Calendar]:
@@ -236,6 +235,7 @@ def _events_of(
                 yield _raw_event(component, first, last, False, uid_zone, hashes, memo)
         except Exception as exc:  # one bad component never costs the feed
             result.warnings.append(f"skipped event {_text(component.get('UID'))!r}: {exc}")
+    _drop_runaway_series(calendar, result)
     for component in _expand(calendar, start, end, result):
         try:
             first = component.decoded("DTSTART")
@@ -261,6 +261,30 @@ def _take_singles(calendar: icalendar.Calendar) -> list[icalendar.cal.Component]
     single_ids = {id(c) for c in singles}
     calendar.subcomponents[:] = [c for c in calendar.subcomponents if id(c) not in single_ids]
     return singles
+
+
+_TOO_OFTEN = {"SECONDLY", "MINUTELY", "HOURLY"}
+MAX_PER_DAY = 4  # a series with more occurrences a day is a clock, not a meetup
+
+
+def _drop_runaway_series(calendar: icalendar.Calendar, result: ParseResult) -> None:
+    """A 200-byte RRULE can ask for half a million occurrences a year: such series are skipped
+    with a warning instead of taking a worker's time and memory."""
+    for component in [c for c in calendar.subcomponents if c.name == "VEVENT"]:
+        rule = component.get("RRULE")
+        rules = rule if isinstance(rule, list) else [rule] if rule is not None else []
+        for value in rules:
+            frequency = str((value.get("FREQ") or [""])[0]).upper()
+            per_day = 1
+            for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+                per_day *= max(len(value.get(part) or []), 1)
+            if frequency in _TOO_OFTEN or per_day > MAX_PER_DAY:
+                result.warnings.append(
+                    f"skipped series {_text(component.get('UID'))!r}: it repeats "
+                    f"{frequency.lower() or 'too often'}, more often than events do"
+                )
+                calendar.subcomponents.remove(component)
+                break
 
 
 def _expand(

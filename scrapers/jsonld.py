@@ -11,11 +11,13 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from scrapers.model import Person, RawEvent
+from scrapers import schema
+from scrapers.model import RawEvent
 from scrapers.page import Page
+from scrapers.schema import objects, text, types
 from scrapers.when import parse_when
 
 _MARK = re.compile(r"\+[jJ][sS][oO][nN]")  # a literal first character: scans like str.find
@@ -28,7 +30,6 @@ _TAIL = re.compile(r"(?:(?://|/\*)?\s*(?:-->|\]\]>)\s*(?:\*/)?\s*)+$")
 _GAP = " \t\r\n\f,;"  # between concatenated objects
 _TRAILING_COMMA = re.compile(r'("(?:[^"\\]|\\.)*")|,(\s*[}\]])', re.S)
 _DECODER = json.JSONDecoder(strict=False)  # strict=False: raw control characters in strings
-_SCHEMA = re.compile(r"^(?:https?://schema\.org/|schema:)", re.I)
 
 # fmt: off
 EVENT_TYPES = frozenset((
@@ -37,16 +38,6 @@ EVENT_TYPES = frozenset((
     "Hackathon", "LiteraryEvent", "MusicEvent", "PublicationEvent", "SaleEvent", "ScreeningEvent",
     "SocialEvent", "SportsEvent", "TheaterEvent", "VisualArtsEvent",
 ))
-_STATUS = {"EventCancelled": "cancelled", "EventPostponed": "postponed",
-           "EventRescheduled": "rescheduled", "EventMovedOnline": "scheduled",
-           "EventScheduled": "scheduled"}
-_ATTENDANCE = {"OfflineEventAttendanceMode": "in_person", "OnlineEventAttendanceMode": "online",
-               "MixedEventAttendanceMode": "hybrid"}
-_KINDS = {(True, False): "in_person", (False, True): "online", (True, True): "hybrid"}
-_ONLINE = frozenset(("online", "virtual", "online event", "zoom", "webinar"))
-_ADDRESS = (("streetAddress",), ("postalCode", "addressLocality"), ("addressRegion",),
-            ("addressCountry",))
-_PRICES = ("price", "lowPrice", "highPrice")
 # fmt: on
 
 
@@ -66,7 +57,7 @@ def read(page: Page) -> list[RawEvent]:
         except RecursionError:  # values nested a thousand deep: hostile or broken
             event = None
         if event is None:
-            name = _text(node.get("name"))
+            name = text(node.get("name"))
             if not node.get("subEvent"):  # a series that only holds its occurrences is no loss
                 page.notes.append(f"skipped a JSON-LD event without a start: {name!r}")
         elif event not in events:  # the same object twice (embedded and in @graph)
@@ -79,10 +70,10 @@ def links(page: Page) -> list[str]:
     """Event pages listed by an ItemList whose items carry no event data (a listing page)."""
     found: list[str] = []
     for node in _walk(_decoded(page, notes=False)):
-        if "ItemList" not in _types(node):
+        if "ItemList" not in types(node):
             continue
-        items = [_unwrapped(i) for i in _objects(node.get("itemListElement"))]
-        if any(_types(item) & EVENT_TYPES for item in items if isinstance(item, dict)):
+        items = [_unwrapped(i) for i in objects(node.get("itemListElement"))]
+        if any(types(item) & EVENT_TYPES for item in items if isinstance(item, dict)):
             continue
         for item in items:
             url = _absolute(page, _item_url(item))
@@ -111,9 +102,9 @@ def decode(text: str) -> list[Any]:
 
 def _decoded(page: Page, notes: bool) -> list[Any]:
     values: list[Any] = []
-    for number, text in enumerate(_scripts(page.text), 1):
+    for number, block in enumerate(_scripts(page.text), 1):
         try:
-            values.extend(decode(text))
+            values.extend(decode(block))
         except (ValueError, RecursionError) as exc:
             if notes:
                 page.notes.append(f"skipped a JSON-LD block: {exc} (block {number})")
@@ -176,17 +167,13 @@ def _event_nodes(values: list[Any]) -> list[dict[str, Any]]:
                 node[key] = [known.get(_ref(v)) or v for v in value]
             else:
                 node[key] = known.get(_ref(value)) or value
-    return [n for n in nodes if _types(n) & EVENT_TYPES]
+    return [n for n in nodes if types(n) & EVENT_TYPES]
 
 
 def _ref(value: Any) -> str:
     """The @id an `{"@id": ...}` reference points to, else ""."""
     ref = value.get("@id") if isinstance(value, dict) and len(value) == 1 else None
     return ref if isinstance(ref, str) else ""
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    return {_SCHEMA.sub("", k) for k in _objects(node.get("@type")) if isinstance(k, str)}
 
 
 def _unwrapped(item: Any) -> Any:
@@ -197,38 +184,38 @@ def _unwrapped(item: Any) -> Any:
 def _item_url(item: Any) -> Any:
     if isinstance(item, str):
         return item
-    if not isinstance(item, dict) or _types(item) - {"ListItem", "WebPage", "Thing"}:
+    if not isinstance(item, dict) or types(item) - {"ListItem", "WebPage", "Thing"}:
         return None  # a Product, an Article...: not an event page
-    return _text(item.get("url")) or _text(item.get("item")) or _text(item.get("@id"))
+    return text(item.get("url")) or text(item.get("item")) or text(item.get("@id"))
 
 
 def _event(node: dict[str, Any], page: Page) -> RawEvent | None:
-    start = parse_when(_text(node.get("startDate")))
+    start = parse_when(text(node.get("startDate")))
     if start is None:
         return None
-    place = _location(node.get("location"))
-    status = _keyword(node.get("eventStatus"))
-    organizers = _people(node.get("organizer"), "organizer", page)
-    mode = _ATTENDANCE.get(_keyword(node.get("eventAttendanceMode")))
-    mode = mode or _KINDS.get((place.physical, place.virtual))
+    place = schema.location(node.get("location"))
+    mode = schema.attendance(node.get("eventAttendanceMode"), node.get("eventStatus"))
+    resolve = partial(_absolute, page)
+    people = schema.people(node.get("organizer"), "organizer", resolve)
+    people += schema.people(node.get("performer"), "performer", resolve)
     return RawEvent(
-        uid=_text(node.get("@id")) or "",  # the final uid is set by _identify
-        title=_text(node.get("name")) or "",
+        uid=text(node.get("@id")) or "",  # the final uid is set by _identify
+        title=text(node.get("name")) or "",
         start=start,
-        end=parse_when(_text(node.get("endDate"))),
-        description=_text(node.get("description")),
-        url=_absolute(page, _text(node.get("url"))),
-        image=_absolute(page, _text(node.get("image"), ("url", "contentUrl"))),
+        end=parse_when(text(node.get("endDate"))),
+        description=text(node.get("description")),
+        url=_absolute(page, text(node.get("url"))),
+        image=_absolute(page, text(node.get("image"), ("url", "contentUrl"))),
         venue=place.venue,
         address=place.address,
         lat=place.lat,
         lon=place.lon,
-        attendance="online" if status == "EventMovedOnline" else mode,
-        status=_STATUS.get(status),
-        organizers=list(dict.fromkeys(p.name for p in organizers)),
-        people=organizers + _people(node.get("performer"), "performer", page),
+        attendance=mode or place.kind,
+        status=schema.status(node.get("eventStatus")),
+        organizers=schema.organizers(people),
+        people=people,
         categories=_keywords(node.get("keywords")),
-        price=_price(node.get("offers")) or ("free" if _free(node) else None),
+        price=schema.price(node.get("offers"), node.get("isAccessibleForFree")),
         reader="jsonld",
     )
 
@@ -253,141 +240,6 @@ def _absolute(page: Page, href: Any) -> str | None:
     return page.absolute(href)
 
 
-def _text(value: Any, keys: tuple[str, ...] = ("@value", "name")) -> str | None:
-    """A text value: the first of a list, an object's first `keys`, numbers as written."""
-    if isinstance(value, list):
-        return next((t for t in (_text(v, keys) for v in value) if t), None)
-    if isinstance(value, dict):
-        return _text(next((value[k] for k in keys if value.get(k)), None))
-    if isinstance(value, bool) or value is None:
-        return None
-    return str(value).strip() or None
-
-
-def _keyword(value: Any) -> str:
-    """`https://schema.org/EventCancelled` -> `EventCancelled`."""
-    return (_text(value) or "").rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-
-
-def _objects(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
 def _keywords(value: Any) -> list[str]:
-    words = value.split(",") if isinstance(value, str) else _objects(value)
-    return list(dict.fromkeys(t for t in map(_text, words) if t))
-
-
-def _people(value: Any, role: str, page: Page) -> list[Person]:
-    people: list[Person] = []
-    for item in _objects(value):
-        name = _text(item)
-        if isinstance(item, dict) and not name:
-            name = " ".join(filter(None, (_text(item.get(k)) for k in ("givenName", "familyName"))))
-        if name:
-            url = _absolute(page, _text(item.get("url"))) if isinstance(item, dict) else None
-            people.append(Person(name=name, role=role, url=url))
-    return people
-
-
-@dataclass
-class _Place:
-    """What a `location` says: venue, address, coordinates, and the kinds of places named."""
-
-    venue: str | None = None
-    address: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    physical: bool = False
-    virtual: bool = False
-
-
-def _location(value: Any) -> _Place:
-    place = _Place()
-    for item in _objects(value):
-        kinds = _types(item) if isinstance(item, dict) else set()
-        if isinstance(item, str) and item.strip():
-            online = item.startswith(("http://", "https://")) or item.casefold() in _ONLINE
-            place.virtual |= online
-            place.physical |= not online
-            place.venue = place.venue or (None if online else item.strip())
-        elif not isinstance(item, dict):
-            continue
-        elif "VirtualLocation" in kinds:
-            place.virtual = True
-        elif "PostalAddress" in kinds or "GeoCoordinates" in kinds:
-            place.physical = True
-            place.address = place.address or _address(item)
-            _set_geo(place, item)
-        else:  # a Place or one of its subtypes (EventVenue, LocalBusiness...), typed or not
-            place.physical = True
-            place.venue = place.venue or _text(item.get("name"))
-            place.address = place.address or _address(item.get("address"))
-            _set_geo(place, item.get("geo") or item)
-    return place
-
-
-def _address(value: Any) -> str | None:
-    """`streetAddress, postalCode addressLocality, addressRegion, addressCountry`, leaving out
-    parts that earlier parts already hold (Meetup's streetAddress ends with the city)."""
-    if isinstance(value, list):
-        return next((a for a in map(_address, value) if a), None)
-    if not isinstance(value, dict):
-        return _text(value)
-    text = ""
-    for keys in _ADDRESS:
-        parts = [p for p in (_text(value.get(k)) for k in keys) if p and not _within(p, text)]
-        if parts:
-            text = f"{text}, {' '.join(parts)}" if text else " ".join(parts)
-    return text or None
-
-
-def _within(part: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text, re.I) is not None
-
-
-def _set_geo(place: _Place, geo: Any) -> None:
-    if place.lat is not None or not isinstance(geo, dict):
-        return
-    try:
-        lat, lon = float(geo["latitude"]), float(geo["longitude"])
-    except (KeyError, TypeError, ValueError):
-        return
-    if -90 <= lat <= 90 and -180 <= lon <= 180:
-        place.lat, place.lon = lat, lon
-
-
-def _price(offers: Any) -> str | None:
-    """Price text: "free", "USD 25", "EUR 10–25", else the value as the page writes it ("$35")."""
-    amounts: list[str] = []
-    currency = None
-    for offer in (o for o in _objects(offers) if isinstance(o, dict)):
-        specs = [s for s in _objects(offer.get("priceSpecification")) if isinstance(s, dict)]
-        for source in [offer, *specs]:
-            currency = currency or _text(source.get("priceCurrency"))
-            amounts += filter(None, (_amount(source.get(k)) for k in _PRICES))
-    if not amounts:
-        return None
-    if all(_number(a) == 0 or a.casefold() == "free" for a in amounts):
-        return "free"
-    ordered = sorted(dict.fromkeys(amounts), key=lambda a: _number(a) or 0)
-    span = ordered[0] if len(ordered) == 1 else f"{ordered[0]}–{ordered[-1]}"
-    return f"{currency} {span}" if currency and span[0].isdigit() else span
-
-
-def _free(node: dict[str, Any]) -> bool:
-    return str(node.get("isAccessibleForFree")).lower() == "true"
-
-
-def _amount(value: Any) -> str | None:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return _text(value)
-
-
-def _number(amount: str) -> float | None:
-    amount = amount.replace(",", "") if "." in amount else amount.replace(",", ".")
-    try:
-        return float(re.sub(r"[^\d.]", "", amount))
-    except ValueError:
-        return None
+    words = value.split(",") if isinstance(value, str) else objects(value)
+    return list(dict.fromkeys(t for t in map(text, words) if t))

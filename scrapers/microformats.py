@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from bs4 import Tag
+from lxml import etree
+from lxml.html import HtmlElement
 
-from scrapers.microdata import attr, join_address, looks_online, one_line
+from scrapers import schema
 from scrapers.model import Person, RawEvent
-from scrapers.page import Page
+from scrapers.page import Node, Page, attr, inner_html, inner_text
+from scrapers.schema import join_address, looks_online, one_line
 from scrapers.when import parse_when
 
 _MARKER = re.compile(
@@ -26,31 +28,20 @@ _MF1_KINDS = {"dtstart": "dt", "dtend": "dt", "url": "u", "photo": "u", "descrip
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
 _ZONE = re.compile(r"Z|[+-]\d{2}(?::?\d{2})?", re.I)
 _CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2})(?::(\d{2}))?)?\s*(?:([ap])\.?\s*m\.?)?", re.I)
-_URL_ATTRS = {
-    "a": "href",
-    "area": "href",
-    "link": "href",
-    "img": "src",
-    "audio": "src",
-    "video": "src",
-    "source": "src",
-    "object": "data",
-}
-_STATUS = {
-    "cancelled": "cancelled",
-    "canceled": "cancelled",
-    "postponed": "postponed",
-    "rescheduled": "rescheduled",
-    "confirmed": "scheduled",
-}
-_ROLES = (
-    ("organizer", "organizer"),
-    ("speaker", "speaker"),
-    ("performer", "performer"),
-    ("attendee", "attendee"),
-)
+# Candidates by substring, kept when a class token is exactly the name:
+_ROOTS = etree.XPath("//*[contains(@class, $name)]")
+_VALUES = etree.XPath(".//*[contains(@class, 'value')]")
+# fmt: off
+_URL_ATTRS = {"a": "href", "area": "href", "link": "href", "img": "src", "audio": "src",
+              "video": "src", "source": "src", "object": "data"}
+_STATUS = {"cancelled": "cancelled", "canceled": "cancelled", "postponed": "postponed",
+           "rescheduled": "rescheduled", "confirmed": "scheduled"}
+_ROLES = (("organizer", "organizer"), ("speaker", "speaker"), ("performer", "performer"),
+          ("attendee", "attendee"))
+# fmt: on
 
-Props = dict[str, list[tuple[str, Tag]]]  # property name -> (kind p|u|dt|e, element), in order
+# property name -> (kind p|u|dt|e, element), in document order
+Props = dict[str, list[tuple[str, HtmlElement]]]
 
 
 @dataclass(frozen=True)
@@ -73,57 +64,20 @@ class Syntax:
         return [(_MF1_KINDS.get(c, "p"), c) for c in classes]
 
 
+# fmt: off
 MF2 = Syntax(
-    "hevent",
-    "h-event",
-    frozenset(
-        {
-            "h-adr",
-            "h-card",
-            "h-cite",
-            "h-entry",
-            "h-event",
-            "h-feed",
-            "h-geo",
-            "h-item",
-            "h-listing",
-            "h-product",
-            "h-recipe",
-            "h-resume",
-            "h-review",
-            "h-review-aggregate",
-        }
-    ),
-    "name",
-    "start",
-    "end",
-    "name",
-    ("description", "content", "summary"),
+    "hevent", "h-event",
+    frozenset(("h-adr", "h-card", "h-cite", "h-entry", "h-event", "h-feed", "h-geo", "h-item",
+               "h-listing", "h-product", "h-recipe", "h-resume", "h-review", "h-review-aggregate")),
+    "name", "start", "end", "name", ("description", "content", "summary"),
 )
 MF1 = Syntax(
-    "hcalendar",
-    "vevent",
-    frozenset(
-        {
-            "vcard",
-            "adr",
-            "geo",
-            "vevent",
-            "vcalendar",
-            "hentry",
-            "hfeed",
-            "hreview",
-            "hrecipe",
-            "hproduct",
-            "hresume",
-        }
-    ),
-    "summary",
-    "dtstart",
-    "dtend",
-    "fn",
-    ("description",),
+    "hcalendar", "vevent",
+    frozenset(("vcard", "adr", "geo", "vevent", "vcalendar", "hentry", "hfeed", "hreview",
+               "hrecipe", "hproduct", "hresume")),
+    "summary", "dtstart", "dtend", "fn", ("description",),
 )
+# fmt: on
 
 
 def read(page: Page) -> list[RawEvent]:
@@ -132,7 +86,7 @@ def read(page: Page) -> list[RawEvent]:
         return []
     events: list[RawEvent] = []
     for syntax in (MF2, MF1):
-        for root in page.soup.find_all(True, class_=syntax.root):
+        for root in _with_class(page.tree, syntax.root):
             if _skip(root, syntax):
                 continue
             event = _event(page, root, syntax, len(events))
@@ -141,22 +95,36 @@ def read(page: Page) -> list[RawEvent]:
     return events
 
 
-def classes(tag: Tag) -> list[str]:
-    return [c for c in tag.get_attribute_list("class") if isinstance(c, str)]
+def classes(tag: Node) -> list[str]:
+    """The element's class tokens (of an lxml element, or of a BeautifulSoup tag)."""
+    found = tag.get("class")
+    if isinstance(found, str):
+        return found.split()
+    return [c for c in found if isinstance(c, str)] if isinstance(found, list) else []
 
 
-def _skip(root: Tag, syntax: Syntax) -> bool:
+def _with_class(tree: HtmlElement, name: str) -> list[HtmlElement]:
+    """The tree's elements with the class token `name`, in document order."""
+    return [e for e in _ROOTS(tree, name=name) if name in classes(e)]
+
+
+def _value_parts(tag: HtmlElement) -> list[HtmlElement]:
+    """The descendants of class `value` or `value-title` (the value-class pattern)."""
+    return [v for v in _VALUES(tag) if {"value", "value-title"}.intersection(classes(v))]
+
+
+def _skip(root: HtmlElement, syntax: Syntax) -> bool:
     """mf1 roots that are also h-event (read as mf2), and events nested in events."""
     if syntax is MF1 and "h-event" in classes(root):
         return True
-    return any({"h-event", "vevent"} & set(classes(p)) for p in root.parents)
+    return any({"h-event", "vevent"} & set(classes(p)) for p in root.iterancestors())
 
 
-def _children(tag: Tag) -> list[Tag]:
-    return list(reversed([c for c in tag.children if isinstance(c, Tag)]))
+def _children(tag: HtmlElement) -> list[HtmlElement]:
+    return list(tag.iterchildren(etree.Element, reversed=True))
 
 
-def collect(root: Tag, syntax: Syntax) -> Props:
+def collect(root: HtmlElement, syntax: Syntax) -> Props:
     """The root's own properties, in document order; nested items keep theirs."""
     found: Props = {}
     stack = _children(root)
@@ -170,7 +138,7 @@ def collect(root: Tag, syntax: Syntax) -> Props:
     return found
 
 
-def _first(props: Props, *names: str) -> tuple[str, Tag] | None:
+def _first(props: Props, *names: str) -> tuple[str, HtmlElement] | None:
     return next((props[n][0] for n in names if props.get(n)), None)
 
 
@@ -180,21 +148,21 @@ def text_of(props: Props, *names: str, page: Page | None = None) -> str:
     return prop_value(found[0], found[1], page) if found else ""
 
 
-def prop_value(kind: str, tag: Tag, page: Page | None = None) -> str:
+def prop_value(kind: str, tag: HtmlElement, page: Page | None = None) -> str:
     if kind == "e":
-        return tag.decode_contents().strip()
+        return inner_html(tag).strip()
     if kind == "dt":
         return dt_value(tag)
     if kind == "u":
-        link = attr(tag, _URL_ATTRS.get(tag.name or "", ""))
+        link = attr(tag, _URL_ATTRS[tag.tag]) if tag.tag in _URL_ATTRS else None
         url = link if link is not None else _plain(tag)
         return (page.absolute(url) if page else url) or ""
     return _plain(tag)
 
 
-def _plain(tag: Tag) -> str:
+def _plain(tag: HtmlElement) -> str:
     """p-* parsing: value-class parts, else abbr[title], data/input[value], img[alt], text."""
-    parts = [_part(v) for v in tag.find_all(True, class_=["value", "value-title"])]
+    parts = [_part(v) for v in _value_parts(tag)]
     if parts:
         return one_line(" ".join(parts))
     for name, attribute in (
@@ -204,12 +172,12 @@ def _plain(tag: Tag) -> str:
         ("img", "alt"),
         ("area", "alt"),
     ):
-        if tag.name == name and attr(tag, attribute) is not None:
+        if tag.tag == name and attr(tag, attribute) is not None:
             return one_line(attr(tag, attribute))
-    return one_line(tag.get_text(" "))
+    return inner_text(tag)
 
 
-def _part(tag: Tag) -> str:
+def _part(tag: HtmlElement) -> str:
     if "value-title" in classes(tag):
         return attr(tag, "title") or ""
     for names, attribute in (
@@ -218,15 +186,15 @@ def _part(tag: Tag) -> str:
         (("data", "input"), "value"),
         (("img", "area"), "alt"),
     ):
-        if tag.name in names and attr(tag, attribute) is not None:
+        if tag.tag in names and attr(tag, attribute) is not None:
             return attr(tag, attribute) or ""
-    return one_line(tag.get_text(" "))
+    return inner_text(tag)
 
 
-def dt_value(tag: Tag) -> str:
+def dt_value(tag: HtmlElement) -> str:
     """dt-* parsing: the value-class pattern (date, time and zone parts), else datetime/title/value
     attributes, else text."""
-    parts = [_part(v).strip() for v in tag.find_all(True, class_=["value", "value-title"])]
+    parts = [_part(v).strip() for v in _value_parts(tag)]
     if parts:
         return _join(parts)
     return _part(tag).strip()
@@ -273,7 +241,7 @@ def end_of(text: str, start: date) -> date | None:
     return datetime.combine(start.date(), moment, start.tzinfo)
 
 
-def _event(page: Page, root: Tag, syntax: Syntax, index: int) -> RawEvent | None:
+def _event(page: Page, root: HtmlElement, syntax: Syntax, index: int) -> RawEvent | None:
     props = collect(root, syntax)
     title = text_of(props, syntax.title)
     start = parse_when(text_of(props, syntax.start))
@@ -300,11 +268,11 @@ def _event(page: Page, root: Tag, syntax: Syntax, index: int) -> RawEvent | None
     return event
 
 
-def _nested(tag: Tag, syntax: Syntax) -> Props | None:
+def _nested(tag: HtmlElement, syntax: Syntax) -> Props | None:
     return collect(tag, syntax) if syntax.roots.intersection(classes(tag)) else None
 
 
-def _name(tag: Tag, syntax: Syntax) -> str:
+def _name(tag: HtmlElement, syntax: Syntax) -> str:
     """A nested card's name: its explicit name or org, else the element's own text."""
     props = _nested(tag, syntax)
     if props is None:
@@ -321,7 +289,7 @@ def _categories(props: Props, syntax: Syntax) -> list[str]:
     return found
 
 
-def _add_location(event: RawEvent, tag: Tag, syntax: Syntax) -> None:
+def _add_location(event: RawEvent, tag: HtmlElement, syntax: Syntax) -> None:
     props = _nested(tag, syntax)
     if props is None:
         text = _plain(tag)
@@ -351,11 +319,7 @@ def _geo(geo: Props, card: Props) -> tuple[float | None, float | None]:
     lat, lon = text_of(geo, "latitude"), text_of(geo, "longitude")
     if not (lat and lon):
         lat, _, lon = text_of(card, "geo").partition(";")
-    try:
-        north, east = float(lat), float(lon)
-    except ValueError:
-        return None, None
-    return (north, east) if -90 <= north <= 90 and -180 <= east <= 180 else (None, None)
+    return schema.coordinates(lat, lon)
 
 
 def _add_people(page: Page, event: RawEvent, props: Props, syntax: Syntax) -> None:
@@ -366,7 +330,7 @@ def _add_people(page: Page, event: RawEvent, props: Props, syntax: Syntax) -> No
                 continue
             card = _nested(tag, syntax)
             link = text_of(card, "url", page=page) if card else ""
-            if not link and tag.name == "a":
+            if not link and tag.tag == "a":
                 link = page.absolute(attr(tag, "href")) or ""
             if role == "organizer" and name not in event.organizers:
                 event.organizers.append(name)

@@ -108,6 +108,16 @@ def make_app(url: str, tmp_path: Path, **extra: object) -> Flask:
     return app
 
 
+@pytest.fixture(autouse=True)
+def _fresh_politeness() -> Iterator[None]:
+    """The per-process robots cache and host limiter start empty for every test."""
+    from planner.politeness import forget_shared
+
+    forget_shared()
+    yield
+    forget_shared()
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """The embedded default: SQLite, jobs in-process."""
@@ -130,9 +140,12 @@ def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
 def close(application: Flask) -> None:
     """Give back every connection (PostgreSQL keeps a schema per test until the session ends)."""
     from planner import db
+    from planner.jobs import EXTENSION
 
     db.session().close()
     db.engine().dispose()
+    for queue in (application.extensions[EXTENSION]["queues"] or {}).values():
+        queue.connection.close()
 
 
 @pytest.fixture

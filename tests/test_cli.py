@@ -63,7 +63,7 @@ def test_sources_add_refresh_and_list(planner, local_server: LocalServer) -> Non
     assert planner("sources", "add", good).exit_code == 0
     assert planner("sources", "add", local_server.url("/gone.ics")).exit_code == 0
     refreshed = planner("refresh", "--now", NOW)
-    assert refreshed.exit_code == 0, refreshed.output
+    assert refreshed.exit_code == 1, refreshed.output  # one failed: cron should hear of it
     assert "source 1: ok: 6 events: 6 new" in refreshed.stdout
     assert "source 2: FAILED: fetch failed:" in refreshed.stdout and "HTTP 404" in refreshed.stdout
     assert "refreshing" in refreshed.stderr  # the progress bar
@@ -99,10 +99,13 @@ def test_demo_load_fills_the_page(planner) -> None:
     assert len(rows) >= 10 and statuses == {"scheduled", "cancelled"}
 
 
-def test_refuses_to_start_without_a_secret_outside_debug(tmp_path: Path) -> None:
-    env = {"PLANNER_DEBUG": "0", "PLANNER_SECRET_KEY": None, "PLANNER_INSTANCE_PATH": str(tmp_path)}
-    result = CliRunner().invoke(main, ["sources", "list"], env=env)
+def test_serve_refuses_the_development_secret_outside_debug(tmp_path: Path) -> None:
+    env = {"PLANNER_DEBUG": "0", "PLANNER_SECRET_KEY": None, "PLANNER_INSTANCE_PATH": str(tmp_path),
+           "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    result = CliRunner().invoke(main, ["serve", "--port", "0"], env=env)
     assert result.exit_code == 2 and "PLANNER_SECRET_KEY" in result.stderr
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0  # signs nothing
+    assert CliRunner().invoke(main, ["sources", "list"], env=env).exit_code == 0
 
 
 def test_sources_remove(planner) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,6 +19,7 @@ from planner.fetch import (
     is_transient,
     normalize_url,
 )
+from planner.politeness import forget_shared
 from tests import localserver
 from tests.localserver import LAST_MODIFIED, LocalServer
 
@@ -26,6 +28,14 @@ local_server = localserver.local_server  # the fixture, so this module also runs
 USER_AGENT = "planner-test/1.0 (+https://planner.example/bot)"
 FEED = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n"
 MB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def fresh_politeness() -> Iterator[None]:
+    """No robots.txt answer or host slot carries over from another test."""
+    forget_shared()
+    yield
+    forget_shared()
 
 
 def fetcher(**limits: float) -> Fetcher:

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
+import planner.fetch
+import planner.guard
 from planner.fetch import (
     BadURL,
     BlockedURL,
@@ -27,9 +29,10 @@ from planner.fetch import (
     Fetcher,
     FetchError,
     HTTPStatusError,
-    address_problem,
     check_url,
 )
+from planner.guard import address_problem
+from planner.politeness import forget_shared
 from tests.localserver import LocalServer
 
 USER_AGENT = "planner-test/1.0 (+https://planner.example/bot)"
@@ -74,6 +77,14 @@ def only(*allowed: str) -> Callable[[object], str | None]:
 def guarded(**options: object) -> Fetcher:
     settings: dict = {"connect_timeout": 1.0, "read_timeout": 2.0, "total_timeout": 5.0}
     return Fetcher(USER_AGENT, **settings, host_delay=0, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def fresh_politeness() -> Iterator[None]:
+    """No robots.txt answer or host slot carries over from another test."""
+    forget_shared()
+    yield
+    forget_shared()
 
 
 @pytest.fixture
@@ -314,3 +325,11 @@ def test_https_certificate_for_another_name_is_refused(
     with tls_client(certificate) as client, pytest.raises(ConnectionFailed, match="TLS error"):
         client.fetch(f"https://{host}:{server.port}/feed.ics")
     assert server.requests == []
+
+
+def test_fetch_offers_the_guards_names() -> None:
+    # Other modules import the guard's exceptions and checks from planner.fetch.
+    names = ["FetchError", "BadURL", "BlockedURL", "ConnectionFailed", "check_url", "normalize_url"]
+    for name in [*names, "address_problem"]:
+        assert getattr(planner.fetch, name) is getattr(planner.guard, name), name
+    assert issubclass(planner.fetch.RateLimited, planner.guard.FetchError)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scrapers import heuristic, microdata, microformats
+from scrapers import heuristic, microdata, microformats, schema
 from scrapers.model import RawEvent
 from scrapers.page import Page
 
@@ -354,7 +354,7 @@ def test_microdata_skips_events_without_a_start_and_other_types() -> None:
 def test_address_parts_are_joined_without_repeats(
     parts: list[str | None], expected: str | None
 ) -> None:
-    assert microdata.join_address(parts) == expected
+    assert schema.join_address(parts) == expected
 
 
 @pytest.mark.parametrize(
@@ -371,7 +371,7 @@ def test_address_parts_are_joined_without_repeats(
     ],
 )
 def test_online_places(place: str, online: bool) -> None:
-    assert microdata.looks_online(place) is online
+    assert schema.looks_online(place) is online
 
 
 def test_microdata_free_offer() -> None:

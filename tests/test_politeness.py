@@ -8,8 +8,10 @@ that are not the point of a test are avoided by ``host_delay=0``.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from email.utils import formatdate
 from itertools import pairwise
@@ -25,7 +27,10 @@ from planner.politeness import (
     LocalHostLimiter,
     RedisHostLimiter,
     RobotsCache,
+    forget_shared,
     retry_after,
+    shared_limiter,
+    shared_robots_cache,
 )
 from tests.conftest import REDIS_URL, need
 from tests.localserver import LocalServer
@@ -49,6 +54,15 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def fresh_politeness() -> Iterator[None]:
+    """Each test starts with new shared robots caches and limiters, and leaves none behind
+    (a Retry-After here would otherwise hold 127.0.0.1 back in later tests)."""
+    forget_shared()
+    yield
+    forget_shared()
 
 
 def polite(**options: object) -> Fetcher:
@@ -188,6 +202,50 @@ def test_fetcher_does_not_hold_one_host_up_for_another(local_server: LocalServer
         "a.test",
         "b.test",
     ]
+
+
+# --- one schedule for all threads of a process ----------------------------------------------
+
+
+def test_fetchers_of_a_process_share_robots_cache_and_limiter() -> None:
+    first, second = polite(host_delay=1.0), polite(host_delay=1.0)
+    assert first.robots_cache is second.robots_cache is shared_robots_cache(USER_AGENT)
+    assert first.limiter is second.limiter is shared_limiter(1.0)
+    assert polite(user_agent="otherbot/2.0").robots_cache is not first.robots_cache
+    assert polite(host_delay=2.0).limiter is not first.limiter
+    cache, limiter = RobotsCache(), LocalHostLimiter(1.0)
+    given = polite(robots_cache=cache, limiter=limiter)  # the test seams stay
+    assert given.robots_cache is cache and given.limiter is limiter
+
+
+def test_robots_txt_is_read_once_for_all_fetchers(local_server: LocalServer) -> None:
+    local_server.add("/robots.txt", DISALLOW_PRIVATE, content_type="text/plain")
+    url = local_server.add("/public", PAGE, content_type="text/html")
+    for _ in range(2):
+        with polite() as client:  # each thread builds its own Fetcher
+            client.fetch(url)
+    assert paths(local_server) == ["/robots.txt", "/public", "/public"]
+
+
+@pytest.mark.parametrize("redis_url", [None, "redis://127.0.0.1:1/0"], ids=["local", "redis-down"])
+def test_threads_with_their_own_fetchers_keep_one_host_delay(
+    local_server: LocalServer, redis_url: str | None
+) -> None:
+    url = local_server.add("/page", PAGE, content_type="text/html")
+    start = threading.Barrier(2)
+
+    def work() -> None:
+        with polite(host_delay=0.3, robots=False, redis_url=redis_url) as client:
+            start.wait(timeout=10)
+            for _ in range(2):
+                client.fetch(url)
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(work) for _ in range(2)]:
+            done.result(timeout=30)
+    instants = sorted(request.at for request in local_server.requests)
+    gaps = [later - earlier for earlier, later in pairwise(instants)]
+    assert len(instants) == 4 and min(gaps) >= 0.2, gaps  # 0.3 s apart, give or take
 
 
 # --- Retry-After -------------------------------------------------------------------------------

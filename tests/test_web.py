@@ -129,21 +129,29 @@ def test_default_secret_is_refused_outside_debug(tmp_path: Path) -> None:
         create_app({"DEBUG": False, "TESTING": False, "INSTANCE_PATH": str(tmp_path)})
 
 
-def test_a_shared_feed_shows_only_my_own_source(app: Flask, tmp_path: Path) -> None:
-    feed = tmp_path / "shared.ics"
-    feed.write_bytes(build_feeds(datetime.now(UTC))[0].content)
+def test_users_sharing_a_feed_cannot_touch_each_others_events(app: Flask, tmp_path: Path) -> None:
+    content = build_feeds(datetime.now(UTC))[0].content
+    mine, theirs = tmp_path / "mine.ics", tmp_path / "theirs.ics"
+    mine.write_bytes(content)
+    theirs.write_bytes(content)
     session = db.session()
-    mine = add_file_source(session, owner(session), feed, "ical", "My PyBerlin feed")
-    theirs = add_file_source(session, owner(session, "b@example.org"), feed, "ical", "Bob's feed")
+    sources = [
+        add_file_source(session, owner(session), mine, "ical", "My PyBerlin feed"),
+        add_file_source(session, owner(session, "b@example.org"), theirs, "ical", "Bob's feed"),
+    ]
     session.commit()
-    for source in (mine, theirs):
+    for source in sources:
         refresh_source(source.id)
+    theirs.write_bytes(content.replace(b"Talk by Dr. Hanna Vogel", b"Visit evil.example"))
+    refresh_source(sources[1].id, force=True)
     client = app.test_client()
     home = client.get("/").get_data(as_text=True)
     assert "from My PyBerlin feed" in home and "Bob" not in home
-    event = db.session().scalars(select(Event).order_by(Event.start)).first()
-    assert len(event.links) == 2  # one event, two provenances
-    assert "Bob" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+    query = select(Event).where(Event.owner_id == sources[0].owner_id).order_by(Event.start)
+    event = db.session().scalars(query).first()
+    assert [link.source.name for link in event.links] == ["My PyBerlin feed"]
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Hanna Vogel" in page and "evil" not in page and "Bob" not in page
 
 
 def test_home_shows_the_next_weeks_and_offers_more(client: FlaskClient) -> None:
