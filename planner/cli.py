@@ -44,9 +44,12 @@ def _parse_now(value: str | None) -> datetime:
     from planner.jobs import parse_now
 
     try:
-        return parse_now(value)
+        moment = parse_now(value)
     except ValueError:
         raise Usage(f"--now {value!r} is not an ISO 8601 date-time") from None
+    if not 1900 <= moment.year <= 2200:
+        raise Usage(f"--now {value!r} is outside the years 1900-2200")
+    return moment
 
 
 @contextmanager
@@ -71,9 +74,29 @@ def _with_app(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every usage error, click's own included, is one line on stderr and exit status 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"planner: {exc.format_message()}", err=True)
+            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        except click.Abort:
+            click.echo("planner: aborted", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """planner: where to meet whom, in person."""
+    # what the service logs for operators, the commands already say in their own result lines
+    logging.getLogger("planner").addHandler(logging.NullHandler())
+    logging.getLogger("planner").propagate = False
 
 
 # --- planner extract ------------------------------------------------------------------------
@@ -124,6 +147,8 @@ def _window(now: datetime, first: date | None, last: date | None) -> Any:
     last = last or (default.end - timedelta(seconds=1)).date()
     if last < first:
         raise Usage(f"--to {last} is before --from {first}")
+    if first.year < 1900 or last.year > 2200:
+        raise Usage("--from and --to must lie within the years 1900-2200")
     return Window.between(first, last)
 
 
@@ -202,10 +227,9 @@ def sources_list(email: str | None) -> None:
     """Each source with its health."""
     from planner import db as database
     from planner.agenda import sources_of
-    from planner.sources import owner
 
     session = database.session()
-    for source in sources_of(session, owner(session, email)):
+    for source in sources_of(session, _known_user(session, email)):
         state = (
             "ok" if source.healthy else ("never fetched" if not source.fetched_at else "FAILING")
         )
@@ -229,11 +253,11 @@ def sources_remove(source_id: int, email: str | None) -> None:
 
     from planner import db as database
     from planner.models import Source
-    from planner.sources import owner, remove_source
+    from planner.sources import remove_source
 
     with database.transaction() as session:
         source = session.get(Source, source_id)
-        if source is None or source.owner_id != owner(session, email).id:
+        if source is None or source.owner_id != _known_user(session, email).id:
             raise Usage(f"no source {source_id} (see `planner sources list`)")
         label = source.name or source.url
         count = remove_source(session, source, datetime.now(UTC))
@@ -241,24 +265,56 @@ def sources_remove(source_id: int, email: str | None) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--user", "email", help="owner (default: the local owner)")
 @click.option("--kind", type=click.Choice(KIND_CHOICES))
 @_now_option
 @_with_app
 def import_(file: Path, email: str | None, kind: str | None, now: str | None) -> None:
-    """Read a local .ics file as a source of the user, now and on every refresh."""
+    """Read a local file (.ics, a saved event page, conference JSON) as a source of the user,
+    now and on every refresh. A file that cannot be read leaves nothing behind."""
     from planner import db as database
     from planner.jobs import refresh_source
-    from planner.sources import add_file_source, owner
+    from planner.sources import add_file_source, owner, remove_source
 
     moment = _parse_now(now)
+    if not file.is_file():
+        raise Usage(f"{file}: not a file")
     with database.transaction() as session:
+        known = _existing_file_source(session, file)
         source = add_file_source(session, owner(session, email), file, kind, now=moment)
     result = refresh_source(source.id, moment.isoformat(), force=True)
-    click.echo(f"source {source.id}: {file.name}: {result['message']}")
     if not result["ok"]:
-        sys.exit(1)
+        if not known:
+            with database.transaction() as session:
+                remove_source(session, session.get(type(source), source.id), moment)
+        raise Usage(f"{file}: {result['message']}")
+    click.echo(f"source {source.id}: {file.name}: {result['message']}")
+
+
+def _known_user(session: Any, email: str | None) -> Any:
+    """The user `--user` names (a typo must not create an empty account); the local owner by
+    default."""
+    from sqlalchemy import select
+
+    from planner.models import User
+    from planner.sources import owner
+
+    if email is None:
+        return owner(session)
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise Usage(f"no user {email!r}")
+    return user
+
+
+def _existing_file_source(session: Any, file: Path) -> bool:
+    from sqlalchemy import select
+
+    from planner.models import Source
+
+    url = file.resolve().as_uri()
+    return session.scalar(select(Source.id).where(Source.url == url)) is not None
 
 
 @main.command()
@@ -277,6 +333,9 @@ def refresh(now: str | None, everything: bool, source_ids: tuple[int, ...], enqu
 
     moment = _parse_now(now)
     session = database.session()
+    unknown = [i for i in source_ids if session.get(Source, i) is None]
+    if unknown:
+        raise Usage(f"no source {unknown[0]} (see `planner sources list`)")
     ids = list(source_ids) or (
         list(session.scalars(select(Source.id).order_by(Source.id)))
         if everything
@@ -331,10 +390,9 @@ def events_list(email: str | None, limit: int, as_json: bool, now: str | None) -
     """Upcoming events, soonest first."""
     from planner import db as database
     from planner.agenda import upcoming_events, when
-    from planner.sources import owner
 
     session = database.session()
-    user = owner(session, email)
+    user = _known_user(session, email)
     found = upcoming_events(session, user, _parse_now(now), limit=limit)
     rows = []
     for event in found:

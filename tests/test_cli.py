@@ -114,3 +114,26 @@ def test_sources_remove(planner) -> None:
     removed = planner("sources", "remove", "1")
     assert removed.exit_code == 0 and "it listed 6 events" in removed.stdout
     assert json.loads(planner("events", "list", "--now", NOW, "--json").stdout) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["extract", "x.ics", "--from", "2020"],
+    ["extract", "x.ics", "--from", "0001-01-01", "--to", "9999-12-31"],
+    ["events", "list", "--now", "9999-12-31T00:00:00"],
+    ["import", "/nonexistent.ics"],
+    ["refresh", "--source", "999"],
+    ["sources", "list", "--user", "typo@example.org"],
+])
+def test_usage_errors_are_one_line_and_exit_2(planner, args: list[str]) -> None:
+    result = planner(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("planner: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_import_of_a_file_that_is_no_source_leaves_nothing(planner, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.bin"
+    junk.write_bytes(bytes(range(256)))
+    result = planner("import", str(junk))
+    assert result.exit_code == 2 and "not a calendar or an event page" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "notes.bin" not in planner("sources", "list").stdout
