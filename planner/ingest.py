@@ -374,7 +374,11 @@ def _add_people(session: Session, pairs: list[tuple[int, EventFields]]) -> None:
 
 
 def _update_event(
-    session: Session, event: EventFields, owner: int, old_id: int, ids: dict[str, int],
+    session: Session,
+    event: EventFields,
+    owner: int,
+    old_id: int,
+    ids: dict[str, int],
     now: datetime,
 ) -> int | None:
     """The source changed this event: rewrite it in place, or, when it now matches another

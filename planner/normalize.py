@@ -167,7 +167,9 @@ def normalize_event(raw: RawEvent, base_url: str | None = None) -> EventFields:
         organizers=_unique(clean_line(o)[:300] for o in raw.organizers),
         people=[
             Person(
-                clean_line(p.name)[:300], p.role, absolute_url(p.url, base_url),
+                clean_line(p.name)[:300],
+                p.role,
+                absolute_url(p.url, base_url),
                 p.email if p.email and len(p.email) <= 320 else None,
             )
             for p in raw.people

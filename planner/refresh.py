@@ -70,8 +70,12 @@ def refresh(
         return _failed(session, source, now, str(exc))
     except Exception as exc:  # a bug or a database error: recorded for the owner, then raised
         session.rollback()
-        _failed(session, source, now, f"internal error while reading it ({type(exc).__name__}); "
-                                      "the logs say more")
+        _failed(
+            session,
+            source,
+            now,
+            f"internal error while reading it ({type(exc).__name__}); the logs say more",
+        )
         raise
     _record(source, report)
     _succeeded(source, now, got, digest)

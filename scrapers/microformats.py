@@ -36,8 +36,12 @@ _URL_ATTRS = {"a": "href", "area": "href", "link": "href", "img": "src", "audio"
               "video": "src", "source": "src", "object": "data"}
 _STATUS = {"cancelled": "cancelled", "canceled": "cancelled", "postponed": "postponed",
            "rescheduled": "rescheduled", "confirmed": "scheduled"}
-_ROLES = (("organizer", "organizer"), ("speaker", "speaker"), ("performer", "performer"),
-          ("attendee", "attendee"))
+_ROLES = ("organizer", "speaker", "performer", "attendee")
+_ADR = ("street-address", "postal-code", "locality", "region", "country-name")
+# Where p-* and value-class parts read an element's value from, by element name:
+_PLAIN = (("abbr", "title"), ("data", "value"), ("input", "value"), ("img", "alt"), ("area", "alt"))
+_PART = ((("time", "ins", "del"), "datetime"), (("abbr",), "title"), (("data", "input"), "value"),
+         (("img", "area"), "alt"))
 # fmt: on
 
 # property name -> (kind p|u|dt|e, element), in document order
@@ -165,13 +169,7 @@ def _plain(tag: HtmlElement) -> str:
     parts = [_part(v) for v in _value_parts(tag)]
     if parts:
         return one_line(" ".join(parts))
-    for name, attribute in (
-        ("abbr", "title"),
-        ("data", "value"),
-        ("input", "value"),
-        ("img", "alt"),
-        ("area", "alt"),
-    ):
+    for name, attribute in _PLAIN:
         if tag.tag == name and attr(tag, attribute) is not None:
             return one_line(attr(tag, attribute))
     return inner_text(tag)
@@ -180,12 +178,7 @@ def _plain(tag: HtmlElement) -> str:
 def _part(tag: HtmlElement) -> str:
     if "value-title" in classes(tag):
         return attr(tag, "title") or ""
-    for names, attribute in (
-        (("time", "ins", "del"), "datetime"),
-        (("abbr",), "title"),
-        (("data", "input"), "value"),
-        (("img", "area"), "alt"),
-    ):
+    for names, attribute in _PART:
         if tag.tag in names and attr(tag, attribute) is not None:
             return attr(tag, attribute) or ""
     return inner_text(tag)
@@ -300,12 +293,7 @@ def _add_location(event: RawEvent, tag: HtmlElement, syntax: Syntax) -> None:
     if not kinds & {"h-adr", "adr", "h-geo", "geo"}:
         event.venue = text_of(props, syntax.card_name, "org") or None
     adr = _nested_prop(props, "adr", syntax) or props
-    event.address = join_address(
-        [
-            text_of(adr, name)
-            for name in ("street-address", "postal-code", "locality", "region", "country-name")
-        ]
-    )
+    event.address = join_address([text_of(adr, name) for name in _ADR])
     event.lat, event.lon = _geo(_nested_prop(props, "geo", syntax) or props, props)
 
 
@@ -323,8 +311,8 @@ def _geo(geo: Props, card: Props) -> tuple[float | None, float | None]:
 
 
 def _add_people(page: Page, event: RawEvent, props: Props, syntax: Syntax) -> None:
-    for prop, role in _ROLES:
-        for _, tag in props.get(prop, []):
+    for role in _ROLES:
+        for _, tag in props.get(role, []):
             name = _name(tag, syntax)
             if not name:
                 continue
@@ -332,6 +320,5 @@ def _add_people(page: Page, event: RawEvent, props: Props, syntax: Syntax) -> No
             link = text_of(card, "url", page=page) if card else ""
             if not link and tag.tag == "a":
                 link = page.absolute(attr(tag, "href")) or ""
-            if role == "organizer" and name not in event.organizers:
-                event.organizers.append(name)
             event.people.append(Person(name, role, link or None))
+    event.organizers = schema.organizers(event.people)

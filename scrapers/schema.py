@@ -67,10 +67,10 @@ def status(value: Any) -> str | None:
     return _STATUS.get(keyword(value).lower())
 
 
-def attendance(mode: Any, status: Any = None) -> str | None:
+def attendance(mode: Any, event_status: Any = None) -> str | None:
     """An `eventAttendanceMode` as RawEvent.attendance (in_person, online or hybrid); online
     whatever the mode when the `eventStatus` is EventMovedOnline."""
-    if keyword(status).lower() == "eventmovedonline":
+    if keyword(event_status).lower() == "eventmovedonline":
         return "online"
     return _ATTENDANCE.get(keyword(mode).lower())
 

@@ -100,8 +100,12 @@ def test_demo_load_fills_the_page(planner) -> None:
 
 
 def test_serve_refuses_the_development_secret_outside_debug(tmp_path: Path) -> None:
-    env = {"PLANNER_DEBUG": "0", "PLANNER_SECRET_KEY": None, "PLANNER_INSTANCE_PATH": str(tmp_path),
-           "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    env = {
+        "PLANNER_DEBUG": "0",
+        "PLANNER_SECRET_KEY": None,
+        "PLANNER_INSTANCE_PATH": str(tmp_path),
+        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    }
     result = CliRunner().invoke(main, ["serve", "--port", "0"], env=env)
     assert result.exit_code == 2 and "PLANNER_SECRET_KEY" in result.stderr
     assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0  # signs nothing
@@ -116,14 +120,17 @@ def test_sources_remove(planner) -> None:
     assert json.loads(planner("events", "list", "--now", NOW, "--json").stdout) == []
 
 
-@pytest.mark.parametrize("args", [
-    ["extract", "x.ics", "--from", "2020"],
-    ["extract", "x.ics", "--from", "0001-01-01", "--to", "9999-12-31"],
-    ["events", "list", "--now", "9999-12-31T00:00:00"],
-    ["import", "/nonexistent.ics"],
-    ["refresh", "--source", "999"],
-    ["sources", "list", "--user", "typo@example.org"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["extract", "x.ics", "--from", "2020"],
+        ["extract", "x.ics", "--from", "0001-01-01", "--to", "9999-12-31"],
+        ["events", "list", "--now", "9999-12-31T00:00:00"],
+        ["import", "/nonexistent.ics"],
+        ["refresh", "--source", "999"],
+        ["sources", "list", "--user", "typo@example.org"],
+    ],
+)
 def test_usage_errors_are_one_line_and_exit_2(planner, args: list[str]) -> None:
     result = planner(*args)
     assert result.exit_code == 2, result.output

@@ -1,5 +1,6 @@
 """The HTML readers without JSON-LD: schema.org microdata, microformats (h-event, hCalendar) and the
-heuristic reader for pages with no structured data at all.
+heuristic reader for pages with no structured data at all; the lxml tree they read (`Page.tree`,
+whose text and HTML must be what BeautifulSoup gives) and the schema.org rules shared with JSON-LD.
 
 Real pages come from ../shared/fixtures/html (provenance in its SOURCES.md); the expected facts
 below were read from the pages themselves.
@@ -7,16 +8,18 @@ below were read from the pages themselves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
-from scrapers import heuristic, microdata, microformats, schema
-from scrapers.model import RawEvent
-from scrapers.page import Page
+from scrapers import heuristic, jsonld, microdata, microformats, schema
+from scrapers.model import Person, RawEvent
+from scrapers.page import Page, inner_html, inner_text
 
 FIXTURES = Path(__file__).parents[2] / "shared" / "fixtures" / "html"
 PAGE_URL = "https://example.org/events/page.html"
@@ -32,8 +35,9 @@ def inline(html: str, url: str = PAGE_URL) -> Page:
     return Page(html, url)
 
 
-def built_soup(page: Page) -> bool:
-    return "soup" in page.__dict__  # `soup` is a cached_property: present once built
+def parsed(page: Page) -> set[str]:
+    """The trees built so far: `tree` and `soup` are cached_properties, present once built."""
+    return {"tree", "soup"} & set(page.__dict__)
 
 
 def facts(event: RawEvent, names: list[str]) -> dict[str, Any]:
@@ -204,12 +208,86 @@ def test_pages_without_such_events(name: str, reader: Reader) -> None:
     "name", ["meetup_1.html", "negative_hentry_no_event_1.html", "university_unbc_1_trimmed.html"]
 )
 @pytest.mark.parametrize("reader", [microdata.read, microformats.read])
-def test_structured_readers_leave_the_soup_unbuilt_without_markers(
-    name: str, reader: Reader
-) -> None:
+def test_structured_readers_parse_nothing_without_markers(name: str, reader: Reader) -> None:
     page = load(name)
     assert reader(page) == []
-    assert not built_soup(page)
+    assert parsed(page) == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "reader"),
+    [
+        ("schemaorg_microdata_1.html", microdata.read),
+        ("mf2_hevent_1.html", microformats.read),
+        ("upcoming_hcal_1.html", microformats.read),
+    ],
+)
+def test_structured_readers_read_the_lxml_tree_not_the_soup(name: str, reader: Reader) -> None:
+    page = load(name)
+    assert reader(page)
+    assert parsed(page) == {"tree"}
+
+
+# --- the lxml tree -----------------------------------------------------------------------------
+
+TREES = {
+    "document": (
+        "<!DOCTYPE html><html><head><title>T</title></head><body><p>Hi</p></body>",
+        "T Hi",
+    ),
+    "fragment": ("<p>Hi</p><p>there</p>", "Hi there"),
+    "text only": ("Hi", "Hi"),
+    "empty": ("", ""),
+    "whitespace": (" \n ", ""),
+    "comment only": ("<!-- nothing -->", ""),
+    "xml declaration": (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><html><p>Grüße</p></html>',
+        "Grüße",
+    ),
+    "stale meta charset": ('<meta charset="windows-1252"><p>Grüße €</p>', "Grüße €"),
+}
+
+
+@pytest.mark.parametrize(("html", "text"), list(TREES.values()), ids=list(TREES))
+def test_tree_of_any_page(html: str, text: str) -> None:
+    tree = inline(html).tree
+    assert tree.tag == "html"
+    assert inner_text(tree) == text
+
+
+def test_tree_of_bytes_in_a_declared_encoding() -> None:
+    data = '<meta charset="iso-8859-1"><p>Grüße</p>'.encode("iso-8859-1")
+    assert inner_text(Page.from_bytes(data, PAGE_URL).tree) == "Grüße"
+
+
+SNIPPETS = [
+    '<div><p class=" a  b " title=\'say "hi"\' data-x="a&lt;b">x &amp; <b>y</b><br>  <!-- c -->'
+    " z</p><pre>  <i> </i>\n </pre><script>if (a<b) {}</script></div>",
+    "<div><template><p>t</p></template>tail<ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby>"
+    "<style> p {} </style>  \n <img src=a.png alt=\"x&amp;y\"><a rel=' nofollow  me'>l</a></div>",
+    "<div><p>x<p>y<li>z<ul><li>1<li>2</ul>&nbsp;\xa0<textarea>  \n </textarea><?php x ?></div>",
+]
+
+
+SOURCES: list[str | Path] = [*SNIPPETS, *sorted(FIXTURES.glob("*.html"))]
+
+
+@pytest.mark.parametrize(
+    "source",
+    SOURCES,
+    ids=[s.name if isinstance(s, Path) else f"snippet{n}" for n, s in enumerate(SOURCES)],
+)
+def test_text_and_html_of_elements_are_what_beautifulsoup_gives(source: str | Path) -> None:
+    """Every element of the body: so the readers give what they gave when they read the soup."""
+    page = load(source.name) if isinstance(source, Path) else inline(source)
+    body = page.soup.body
+    assert body is not None
+    tags = body.find_all(True)
+    elements = list(page.tree.find("body").iterdescendants(tag=etree.Element))
+    assert [t.name for t in tags] == [e.tag for e in elements]
+    for tag, element in zip(tags, elements, strict=True):
+        assert inner_text(element) == " ".join(tag.get_text(" ").split())
+        assert inner_html(element) == tag.decode_contents()
 
 
 # --- microdata ---------------------------------------------------------------------------------
@@ -384,6 +462,96 @@ def test_microdata_free_offer() -> None:
     assert microdata.read(inline(html))[0].price == "free"
 
 
+def test_microdata_items_without_a_name_are_named_by_their_link() -> None:
+    html = (
+        '<div itemscope itemtype="https://schema.org/Event"><b itemprop="name">Gig</b>'
+        '<meta itemprop="startDate" content="2024-06-01T20:00"><div itemprop="location" itemscope '
+        'itemtype="https://schema.org/Place"><a itemprop="url" href="/v/9">Blue Hall</a></div>'
+        '<div itemprop="organizer" itemscope itemtype="https://schema.org/Organization">'
+        '<a itemprop="url" href="/o/1">Jazz Club</a></div></div>'
+    )
+    [event] = microdata.read(inline(html))
+    assert event.venue == "Blue Hall"
+    assert event.people == [Person("Jazz Club", "organizer", "https://example.org/o/1")]
+
+
+# --- schema.org values: microdata and JSON-LD read alike -----------------------------------------
+
+EVENT_ITEM = (
+    '<div itemscope itemtype="https://schema.org/Event"><b itemprop="name">Gig</b>'
+    '<meta itemprop="startDate" content="2026-05-04T19:00">{}</div>'
+)
+# (microdata properties, the same in JSON-LD, what both readers must give)
+ALIKE: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "place": (
+        '<div itemprop="location" itemscope itemtype="https://schema.org/Place"><span '
+        'itemprop="name">Hall</span><div itemprop="address" itemscope itemtype="https://schema.org/'
+        'PostalAddress"><span itemprop="streetAddress">Weg 1, Dessau</span><span itemprop="postal'
+        'Code">06844</span><span itemprop="addressLocality">Dessau</span></div><div itemprop="geo"'
+        ' itemscope><meta itemprop="latitude" content="51.8"><meta itemprop="longitude" '
+        'content="12.2"></div></div>',
+        {
+            "location": {
+                "@type": "Place",
+                "name": "Hall",
+                "address": {
+                    "streetAddress": "Weg 1, Dessau",
+                    "postalCode": "06844",
+                    "addressLocality": "Dessau",
+                },
+                "geo": {"latitude": "51.8", "longitude": "12.2"},
+            }
+        },
+        {"venue": "Hall", "address": "Weg 1, Dessau, 06844", "lat": 51.8, "lon": 12.2},
+    ),
+    "offers": (
+        '<div itemprop="offers" itemscope><meta itemprop="price" content="25"><meta '
+        'itemprop="priceCurrency" content="EUR"></div><div itemprop="offers" itemscope>'
+        '<meta itemprop="price" content="10"></div>',
+        {"offers": [{"price": "25", "priceCurrency": "EUR"}, {"price": "10"}]},
+        {"price": "EUR 10–25"},
+    ),
+    "people": (
+        '<div itemprop="organizer" itemscope><span itemprop="name">Jazz Club</span><a '
+        'itemprop="url" href="/clubs/jazz">site</a></div><div itemprop="performer" itemscope>'
+        '<span itemprop="givenName">Ada</span> <span itemprop="familyName">Keys</span></div>',
+        {
+            "organizer": {"name": "Jazz Club", "url": "/clubs/jazz"},
+            "performer": {"givenName": "Ada", "familyName": "Keys"},
+        },
+        {
+            "organizers": ["Jazz Club"],
+            "people": [
+                ("Jazz Club", "organizer", "https://example.org/clubs/jazz"),
+                ("Ada Keys", "performer", None),
+            ],
+        },
+    ),
+    "hybrid": (
+        '<span itemprop="location">Hall</span><div itemprop="location" itemscope '
+        'itemtype="https://schema.org/VirtualLocation"></div>',
+        {"location": ["Hall", {"@type": "VirtualLocation"}]},
+        {"venue": "Hall", "attendance": "hybrid"},
+    ),
+    "moved online": (
+        '<meta itemprop="eventStatus" content="schema:EventMovedOnline">',
+        {"eventStatus": "schema:EventMovedOnline"},
+        {"status": "scheduled", "attendance": "online"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("markup", "fields", "expected"), list(ALIKE.values()), ids=list(ALIKE))
+def test_microdata_and_json_ld_read_schema_org_alike(
+    markup: str, fields: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    [micro] = microdata.read(inline(EVENT_ITEM.format(markup)))
+    data = {"@type": "Event", "name": "Gig", "startDate": "2026-05-04T19:00", **fields}
+    script = f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    [linked] = jsonld.read(inline(script))
+    assert facts(micro, list(expected)) == facts(linked, list(expected)) == expected
+
+
 # --- microformats ------------------------------------------------------------------------------
 
 
@@ -393,7 +561,7 @@ def test_utility_classes_starting_with_h_are_not_events() -> None:
         '<time class="dt-start" datetime="2024-01-01">x</time></div>'
     )
     assert microformats.read(page) == []
-    assert not built_soup(page)
+    assert parsed(page) == set()
 
 
 def test_utility_classes_inside_an_h_event_do_not_hide_its_properties() -> None:
@@ -573,3 +741,22 @@ def test_heuristic_skips_the_notice_but_keeps_the_event_date() -> None:
     )
     [event] = heuristic.read(inline(html))
     assert (event.start, event.venue) == (datetime(2024, 3, 19, 18, 0), "Foo Hall")
+
+
+def test_meetup_group_events_page_lists_its_event_pages() -> None:
+    from scrapers.sites import site_for
+
+    listing = Page(
+        "<html><body><ul>"
+        '<li><a href="https://www.meetup.com/python-spokane/events/298213205/?eventOrigin=group">'
+        "Dagger</a></li>"
+        '<li><a href="https://www.meetup.com/python-spokane/events/299999999/">April</a></li>'
+        '<li><a href="https://www.meetup.com/python-spokane/events/298213205/">again</a></li>'
+        '<li><a href="https://www.meetup.com/python-spokane/photos/">photos</a></li>'
+        "</ul></body></html>",
+        "https://www.meetup.com/python-spokane/events/",
+    )
+    assert site_for(listing.url).links(listing) == [
+        "https://www.meetup.com/python-spokane/events/298213205/",
+        "https://www.meetup.com/python-spokane/events/299999999/",
+    ]

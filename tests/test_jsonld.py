@@ -391,6 +391,7 @@ def test_location_place_with_postal_address_and_geo() -> None:
         ),
         ("Tech Hub Spokane", "Tech Hub Spokane", None, "in_person"),
         ("Online", None, None, "online"),
+        ("Online via Google Meet", None, None, "online"),  # the microdata reader's rule too
         ("https://zoom.us/j/123", None, None, "online"),
         ({"@type": "VirtualLocation", "url": "https://meet.jit.si/x"}, None, None, "online"),
         (
@@ -441,6 +442,7 @@ def test_attendance_mode_overrides_location(mode: str, expected: str) -> None:
         ("EventRescheduled", "rescheduled", "in_person"),
         ("https://schema.org/EventMovedOnline", "scheduled", "online"),
         ("https://schema.org/EventScheduled", "scheduled", "in_person"),
+        ("eventcancelled", "cancelled", "in_person"),
         (None, None, "in_person"),
     ],
 )
@@ -509,6 +511,8 @@ def test_single_string_organizer() -> None:
         ({"@type": "AggregateOffer", "lowPrice": "$35", "offerCount": "1938"}, "$35"),
         ({"@type": "Offer", "priceSpecification": {"price": 8, "priceCurrency": "CHF"}}, "CHF 8"),
         ({"@type": "Offer", "url": "/tickets"}, None),
+        ({"@type": "Offer", "price": "35 USD", "priceCurrency": "USD"}, "35 USD"),
+        ([{"price": "Free"}, {"price": 15, "priceCurrency": "EUR"}], "EUR 0–15"),
     ],
 )
 def test_offers(offers: Any, price: Any) -> None:
