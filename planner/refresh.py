@@ -120,7 +120,11 @@ def _record(source: Source, report: IngestReport) -> None:
 
 def _download(source: Source, fetcher: Fetcher, force: bool) -> Download:
     if is_local_file(source):
-        return Download(Path(unquote(urlsplit(source.url).path)).read_bytes())
+        with Path(unquote(urlsplit(source.url).path)).open("rb") as file:
+            data = file.read(fetcher.max_bytes + 1)
+        if len(data) > fetcher.max_bytes:
+            raise FetchError(source.url, f"file larger than {fetcher.max_bytes // 2**20} MB")
+        return Download(data)
     result = fetcher.fetch(
         source.url,
         etag=None if force else source.etag,

@@ -30,6 +30,8 @@ KINDS = tuple(READERS)
 
 def detect_kind(data: bytes, content_type: str | None = None) -> str:
     """Tell which reader fits `data`, from the content first and the declared type second."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        data = data[:8192].decode("utf-16", errors="ignore").encode("utf-8")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     upper = head[:2048].upper()
     if upper.startswith(b"BEGIN:VCALENDAR") or b"BEGIN:VEVENT" in upper:
@@ -53,6 +55,8 @@ def parse(
     data: bytes, url: str | None, start: datetime, end: datetime, kind: str | None = None
 ) -> ParseResult:
     """Read events from `data` with the reader for `kind` (detected when None)."""
+    if isinstance(data, bytes) and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        data = data.decode("utf-16").encode("utf-8")  # Outlook and some Windows tools export UTF-16
     kind = kind or detect_kind(data)
     try:
         reader = READERS[kind]

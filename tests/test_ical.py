@@ -166,3 +166,23 @@ def test_a_reused_uid_in_one_calendar_keeps_both_events() -> None:
         "event_qgkxkcyrcbnb@meetup.com#2",
     ]
     assert {e.group for e in events[:2]} == {"event_qgkxkcyrcbnb@meetup.com"}
+
+
+def test_a_utf16_export_is_read(tmp_path: Path) -> None:
+    feed = tmp_path / "outlook.ics"
+    feed.write_bytes((FEEDS / "meetup_detroitruby_group_feed.ics").read_text().encode("utf-16"))
+    code, out, err = extract(str(feed), "--from", "2013-01-01", "--to", "2013-12-31")
+    assert code == 0, err
+    assert len(json.loads(out)) == 6
+
+
+def test_a_series_repeating_every_minute_is_skipped_not_expanded() -> None:
+    data = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:clock\r\nDTSTART:20260101T000000Z"
+        b"\r\nDURATION:PT1M\r\nRRULE:FREQ=MINUTELY\r\nSUMMARY:Tick\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:real\r\nDTSTART:20260301T180000Z\r\nSUMMARY:Meetup\r\nEND:VEVENT\r\n"
+        b"END:VCALENDAR\r\n"
+    )
+    result = ical.parse(data, None, *WIDE)
+    assert [e.title for e in result.events] == ["Meetup"]
+    assert any("'clock'" in w and "minutely" in w for w in result.warnings)
