@@ -123,6 +123,7 @@ def make_app(workdir: Path) -> Flask:
     url = f"sqlite:///{workdir}/bench.sqlite3"
     config = {"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url}
     config |= {"INSTANCE_PATH": str(workdir), "REDIS_URL": None, "WINDOW_DAYS": WINDOW_DAYS}
+    config["FETCH_MAX_BYTES"] = 64 * 2**20  # the 22.9 MB feed is over the default 10 MB cap
     app = planner.create_app(config)
     planner.db.upgrade(url)
     return app
