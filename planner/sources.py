@@ -99,8 +99,8 @@ def is_local_file(source: Source) -> bool:
 def remove_source(session: Session, source: Source, now: datetime) -> int:
     """Stop following `source`; its events that no other source lists are marked gone (their
     history stays). Returns how many events it listed."""
-    from planner.ingest import retire_orphans
     from planner.models import EventSource
+    from planner.store import retire_orphans
 
     event_ids = list(
         session.scalars(select(EventSource.event_id).where(EventSource.source_id == source.id))
