@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 import scrapers
 from planner.models import EventSource, Source
 from planner.normalize import EventFields, normalize_event
-from planner.store import IngestReport, chunks, mark_gone, upsert_events
+from planner.store import (
+    IngestReport,
+    chunks,
+    group_hashes,
+    mark_gone,
+    save_group_hashes,
+    upsert_events,
+)
 from scrapers import ical
 
 __all__ = [
@@ -86,7 +93,7 @@ def ingest(
         return store_events(session, source, events, result, window, now)
     parts = ical.split(data)
     same_window = source.window_start == window.start.date()
-    stored = stored_groups(session, source) if same_window else {}
+    stored = group_hashes(session, source) if same_window else {}
     changed = [u for u, h in parts.hashes.items() if stored.get(u) != h]
     removed = set(stored) - set(parts.hashes)
     if stored and not changed and not removed:
@@ -97,12 +104,14 @@ def ingest(
     batches = chunks(changed, BATCH) if parts.single_calendar else [None]
     for batch in batches:
         chunk = parts if batch is None else parts.select(batch)
+        report.parts_read += len(chunk.groups)
         with _collector_paused():
             events, result = read_events(chunk, source.url, window, kind)
             _store(session, source, events, result, report, now)
         seen.update(e.source_uid for e in events)
     groups = set(changed) if stored else None
     _finish(session, source, report, now, window, seen, groups, removed)
+    save_group_hashes(session, source, parts.hashes, changed, removed, everything=not stored)
     return report
 
 

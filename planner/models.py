@@ -180,3 +180,16 @@ class EventPerson(Base):
     email: Mapped[str | None] = mapped_column(String(320))
 
     event: Mapped[Event] = relationship(back_populates="people")
+
+
+class SourceGroup(Base):
+    """The hash of each part of a source's text as last read (a UID group of an iCal feed), also
+    for parts with no event in the window: unchanged parts are not parsed again."""
+
+    __tablename__ = "source_groups"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_uid: Mapped[str] = mapped_column(String(500), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from planner.models import Event, EventPerson, EventSource, Source
+from planner.models import Event, EventPerson, EventSource, Source, SourceGroup
 from planner.normalize import EventFields
 
 CHUNK = 500  # ids per IN (...) clause: well under every backend's parameter limit
@@ -28,6 +28,7 @@ class IngestReport:
     unchanged: int = 0
     gone: int = 0
     parsed: bool = True  # False when nothing had to be read again
+    parts_read: int = 0  # UID groups (or pages) parsed this time
     warnings: list[str] = field(default_factory=list)
     name: str | None = None
 
@@ -343,3 +344,36 @@ def retire_orphans(session: Session, event_ids: Iterable[int], now: datetime) ->
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def group_hashes(session: Session, source: Source) -> dict[str, str]:
+    """group -> hash of its text when the source was last read."""
+    rows = session.execute(
+        select(SourceGroup.group_uid, SourceGroup.hash).where(SourceGroup.source_id == source.id)
+    )
+    return {group: digest for group, digest in rows}
+
+
+def save_group_hashes(
+    session: Session,
+    source: Source,
+    hashes: dict[str, str],
+    changed: Iterable[str],
+    removed: Iterable[str],
+    everything: bool,
+) -> None:
+    """Remember what was read: all groups after a full read, else the changed and removed ones."""
+    table: Any = SourceGroup.__table__
+    if everything:
+        session.execute(delete(SourceGroup).where(SourceGroup.source_id == source.id))
+    else:
+        for part in chunks(sorted(set(changed) | set(removed))):
+            session.execute(
+                delete(SourceGroup).where(
+                    SourceGroup.source_id == source.id, SourceGroup.group_uid.in_(part)
+                )
+            )
+    keep = hashes if everything else {g: hashes[g] for g in changed if g in hashes}
+    rows = [{"source_id": source.id, "group_uid": g[:500], "hash": h} for g, h in keep.items()]
+    for part in chunks(rows):
+        session.execute(insert(table), part)

@@ -163,3 +163,17 @@ def test_a_new_export_time_alone_is_not_a_change(any_app: Flask, tmp_path: Path)
     assert restamped != series()
     again = run(source, restamped)
     assert not again.parsed and again.found == count(Event)
+
+
+def test_a_change_rereads_only_its_group_even_beside_past_ones(
+    any_app: Flask, tmp_path: Path
+) -> None:
+    source = new_source(tmp_path / "portland.ics")
+    data = (FEEDS / "calagator_google_portland_user_groups.ics").read_bytes()
+    now = datetime(2008, 3, 1, tzinfo=UTC)
+    first = run(source, data, now, Window.around(now))
+    assert first.parts_read > 30  # the whole feed, most of it in the past
+    changed = data.replace(b"SUMMARY:Ruby Brigade", b"SUMMARY:Portland Ruby Brigade", 1)
+    again = run(source, changed, now, Window.around(now))
+    assert again.parts_read == 1 and again.added == 0 and again.gone == 0
+    assert again.updated == count(Event, Event.title == "Portland Ruby Brigade") > 0
