@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from scrapers.microdata import attr, looks_online, one_line
-from scrapers.microformats import classes, clock, end_of
+from scrapers.microformats import classes
 from scrapers.model import RawEvent
 from scrapers.page import Page
+from scrapers.visible_dates import dates_in, range_end, times_after
 from scrapers.when import parse_when
 
 _EVENTISH = re.compile(
@@ -37,90 +38,18 @@ _NOTICE_MARK = re.compile(
     r"posted|copyright|footer|breadcrumb|comment|related|datecreated",
     re.I,
 )
-_SKIP = {
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "nav",
-    "footer",
-    "button",
-    "select",
-    "option",
-    "form",
-}
+# fmt: off
+_SKIP = {"script", "style", "noscript", "template", "nav", "footer", "button", "select", "option",
+         "form"}
 _BLOCKS = ("article", "main", "section")
-_INLINE = {
-    "a",
-    "abbr",
-    "b",
-    "bdi",
-    "bdo",
-    "cite",
-    "code",
-    "data",
-    "del",
-    "dfn",
-    "em",
-    "font",
-    "i",
-    "ins",
-    "kbd",
-    "label",
-    "mark",
-    "q",
-    "s",
-    "samp",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "sup",
-    "time",
-    "u",
-    "var",
-    "br",
-    "wbr",
-}
+_INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+           "ins", "kbd", "label", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup",
+           "time", "u", "var", "br", "wbr"}
+# fmt: on
 _PLACE_WORDS = {"location", "venue", "where", "address", "place", "adr"}
 _LABEL = re.compile(r"^\s*(location|venue|where|address|place)\s*(?::\s*(.*?)\s*)?$", re.I | re.S)
 _LABEL_PARENTS = {"label", "dt", "th"}
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
-}
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
-_DATE_TEXT = re.compile(
-    rf"\b(?:({_MONTH})\s+{_DAY},?\s+(\d{{4}})|{_DAY}\s+({_MONTH}),?\s+(\d{{4}})"
-    r"|(\d{4})-(\d{2})-(\d{2}))\b",
-    re.I,
-)
-_CLOCK = r"(\d{1,2}(?::\d{2})?(?:\s*[ap]\.?\s*m\b\.?)?)"
-_TIME_TEXT = re.compile(
-    rf"\s*(?:,|@|at|-|–|—|·|\|)?\s*{_CLOCK}(?:\s*(?:to|-|–|—|until)\s*{_CLOCK})?(?:\s+([A-Z]{{3,4}}))?",
-    re.I,
-)
-_RANGE = re.compile(rf"(?:\bto\b|\buntil\b|-|–|—)\s*{_CLOCK}", re.I)
-_ZONES = {
-    "UTC": 0,
-    "GMT": 0,
-    "PST": -8,
-    "PDT": -7,
-    "MST": -7,
-    "MDT": -6,
-    "CST": -6,
-    "CDT": -5,
-    "EST": -5,
-    "EDT": -4,
-    "CET": 1,
-    "CEST": 2,
-    "EET": 2,
-    "EEST": 3,
-}
 _LISTING_DAYS = 3  # more distinct days than this near the title: a listing, not one event
 _AFTER_TITLE = 300  # elements (and strings) after an h1 that has no article/main/section around it
 
@@ -221,14 +150,8 @@ def _excluded(tag: Tag) -> bool:
             return False
         if node.name in _SKIP:
             return True
-        marks = " ".join(
-            [
-                *classes(node),
-                attr(node, "id") or "",
-                attr(node, "itemprop") or "",
-                attr(node, "role") or "",
-            ]
-        )
+        names = (attr(node, "id"), attr(node, "itemprop"), attr(node, "role"))
+        marks = " ".join([*classes(node), *(name or "" for name in names)])
         if _NOTICE_MARK.search(marks) or "contentinfo" in marks:
             return True
     return False
@@ -268,18 +191,15 @@ def _when(scope: _Scope) -> tuple[date, date | None] | None:
 
 def _range_end(tag: Tag, start: date) -> date | None:
     """The end a `<time>` only shows in its text: "6:00 PM to 7:30 PM PDT"."""
-    found = _RANGE.search(one_line(tag.get_text(" ")))
-    end = end_of(found.group(1), start) if found and isinstance(start, datetime) else None
+    end = range_end(one_line(tag.get_text(" ")), start)
     return end if end is not None and _wall(end) > _wall(start) else None
 
 
 def _listing(scope: _Scope) -> bool:
     """Many different days near the title: a calendar or listing page, not one event."""
-    days: set[date | None] = {
-        _wall(v).date() for _, v in _times([t for t in scope.tags if t.name == "time"])
-    }
-    days |= {_date_of(found) for found in _DATE_TEXT.finditer(scope.text)}
-    return len(days - {None}) > _LISTING_DAYS
+    days = {_wall(v).date() for _, v in _times([t for t in scope.tags if t.name == "time"])}
+    days |= {day for _, _, day in dates_in(scope.text)}
+    return len(days) > _LISTING_DAYS
 
 
 def _wall(value: date) -> datetime:
@@ -311,46 +231,10 @@ def _before(tag: Tag, chars: int = 60) -> str:
 def _visible_when(text: str) -> tuple[date, date | None] | None:
     """The first date written out in `text` that no notice words on its line precede, with its
     times."""
-    for found in _DATE_TEXT.finditer(text):
-        if _NOTICE_TEXT.search(
-            text[max(0, found.start() - 60) : found.start()].rsplit("\n", 1)[-1]
-        ):
-            continue
-        day = _date_of(found)
-        if day is None:
-            continue
-        timed = _TIME_TEXT.match(text, found.end())
-        if not timed or clock(timed.group(1)) is None:
-            return day, None
-        return _timed(day, timed)
+    for begin, end, day in dates_in(text):
+        if not _NOTICE_TEXT.search(text[max(0, begin - 60) : begin].rsplit("\n", 1)[-1]):
+            return times_after(text, end, day)
     return None
-
-
-def _date_of(found: re.Match[str]) -> date | None:
-    groups = found.groups()
-    if groups[0]:
-        month, day, year = groups[0], groups[1], groups[2]
-    elif groups[4]:
-        day, month, year = groups[3], groups[4], groups[5]
-    else:
-        return parse_when(f"{groups[6]}-{groups[7]}-{groups[8]}")
-    number = _MONTHS.get(month[:3].lower())
-    try:
-        return date(int(year), number, int(day)) if number and 1990 < int(year) < 2200 else None
-    except ValueError:
-        return None
-
-
-def _timed(day: date, timed: re.Match[str]) -> tuple[date, date | None]:
-    """'6:00 PM to 7:30 PM PDT' after a date: start and end on that day (aware with a zone)."""
-    hours = _ZONES.get((timed.group(3) or "").upper())
-    zone = timezone(timedelta(hours=hours)) if hours is not None else None
-    moment = clock(timed.group(1))
-    start = datetime.combine(day, moment, zone) if moment else day
-    end = end_of(timed.group(2) or "", start) if timed.group(2) else None
-    if isinstance(end, datetime) and isinstance(start, datetime) and end < start:
-        end = end + timedelta(days=1)  # "10:00 pm to 1:00 am"
-    return start, end
 
 
 def _place(tags: list[Tag]) -> tuple[str | None, str | None]:

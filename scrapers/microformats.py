@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -18,16 +17,13 @@ from scrapers import schema
 from scrapers.model import Person, RawEvent
 from scrapers.page import Node, Page, attr, inner_html, inner_text
 from scrapers.schema import join_address, looks_online, one_line
-from scrapers.when import parse_when
+from scrapers.when import end_of, join_parts, parse_when
 
 _MARKER = re.compile(
     r"""class\s*=\s*(?:"[^"]*|'[^']*|)(?<![\w-])(?:h-event|vevent)(?![\w-])""", re.I
 )
 _MF2_PROP = re.compile(r"^(p|u|dt|e)-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 _MF1_KINDS = {"dtstart": "dt", "dtend": "dt", "url": "u", "photo": "u", "description": "e"}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
-_ZONE = re.compile(r"Z|[+-]\d{2}(?::?\d{2})?", re.I)
-_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2})(?::(\d{2}))?)?\s*(?:([ap])\.?\s*m\.?)?", re.I)
 # Candidates by substring, kept when a class token is exactly the name:
 _ROOTS = etree.XPath("//*[contains(@class, $name)]")
 _VALUES = etree.XPath(".//*[contains(@class, 'value')]")
@@ -189,49 +185,8 @@ def dt_value(tag: HtmlElement) -> str:
     attributes, else text."""
     parts = [_part(v).strip() for v in _value_parts(tag)]
     if parts:
-        return _join(parts)
+        return join_parts(parts)
     return _part(tag).strip()
-
-
-def _join(parts: list[str]) -> str:
-    day = clock_text = zone = ""
-    for part in parts:
-        moment = clock(part)
-        if _DATE.fullmatch(part):
-            day = day or part
-        elif moment is not None:
-            clock_text = clock_text or moment.isoformat()
-        elif _ZONE.fullmatch(part):
-            zone = zone or part
-        elif parse_when(part) is not None:
-            return part
-    return f"{day}T{clock_text}{zone}" if day and clock_text else day or clock_text
-
-
-def clock(text: str) -> time | None:
-    """'18:00', '6:00 pm', '6pm', '5.30 p.m.' -> a time; None for anything else."""
-    found = _CLOCK.fullmatch(text.strip())
-    if not found or not (found.group(2) or found.group(4)):
-        return None
-    hour, minute, second = int(found.group(1)), int(found.group(2) or 0), int(found.group(3) or 0)
-    if found.group(4):
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if found.group(4).lower() == "p" else 0)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return time(hour, minute, second)
-
-
-def end_of(text: str, start: date) -> date | None:
-    """An end that may be a time only ('19:30', implied on the start's day)."""
-    found = parse_when(text)
-    if found is not None:
-        return found
-    moment = clock(text) if text else None
-    if moment is None or not isinstance(start, datetime):
-        return None
-    return datetime.combine(start.date(), moment, start.tzinfo)
 
 
 def _event(page: Page, root: HtmlElement, syntax: Syntax, index: int) -> RawEvent | None:
