@@ -17,6 +17,7 @@ import click
 
 from planner.commands import Usage
 from planner.commands.admin import db, demo, serve
+from planner.commands.contacts import contacts
 from planner.commands.events import events
 from planner.commands.extract import extract
 from planner.commands.refresh import refresh
@@ -50,5 +51,5 @@ def main() -> None:
     logging.getLogger("planner").propagate = False
 
 
-for command in (extract, sources, import_, refresh, events, db, demo, serve):
+for command in (extract, sources, import_, refresh, events, contacts, db, demo, serve):
     main.add_command(command)

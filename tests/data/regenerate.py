@@ -38,6 +38,9 @@ def regenerate(expected_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    paths = [Path(arg) for arg in sys.argv[1:]] or sorted(HERE.glob(f"*/*{SUFFIX}"))
+    folders = ("ics", "html", "confs")  # what `planner extract` reads
+    paths = [Path(arg) for arg in sys.argv[1:]] or sorted(
+        p for folder in folders for p in (HERE / folder).glob(f"*{SUFFIX}")
+    )
     for path in paths:
         regenerate(path)
