@@ -193,3 +193,26 @@ class SourceGroup(Base):
     )
     group_uid: Mapped[str] = mapped_column(String(500), primary_key=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Contact(Base):
+    """Someone a user knows online, from an export file or typed in; private to its owner."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    emails: Mapped[list[Any]] = mapped_column(default=list)
+    handles: Mapped[list[Any]] = mapped_column(default=list)  # "@user@host", "github:user", ...
+    urls: Mapped[list[Any]] = mapped_column(default=list)
+    company: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(300))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    tie: Mapped[str] = mapped_column(String(20), default="regular")  # close | regular | weak
+    last_met: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(20), default="manual")  # linkedin | vcard | ...
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,245 @@
+"""`planner contacts import` and `planner.people`: contacts land in their owner's list once, on
+SQLite and PostgreSQL; a second import merges, not doubles; users never touch each other's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlalchemy import func, select
+
+import planner as planner_package
+from planner import db
+from planner.cli import main
+from planner.contacts import Contact as ExportedContact
+from planner.models import Contact, User
+from planner.people import import_contacts, normalize_profile_url
+from planner.sources import owner
+from tests.conftest import close
+
+DATA = Path(__file__).parent / "data" / "contacts"
+SUFFIX = ".expected.json"
+EXPORTS = sorted(p for p in DATA.iterdir() if p.suffix in (".csv", ".vcf"))
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LATER = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+ADA = "ada@example.org"
+
+LINKEDIN = (
+    "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+    "Mira,Castellanos,https://www.linkedin.com/in/mira-4b21,mira@example.com,"
+    "Schneider Electric,Software Engineer,22 Dec 2025\n"
+)
+VCARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Mira Castellanos\r\nEMAIL:MIRA@example.com\r\n"
+    "TITLE:Staff Engineer\r\nADR:;;1 Rue X;Grenoble;;38000;France\r\n"
+    "URL:https://github.com/miracast\r\nCATEGORIES:rust,embedded\r\nEND:VCARD\r\n"
+)
+
+Planner = Callable[..., Result]
+
+
+@pytest.fixture
+def planner(any_app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Planner:
+    """The `planner` command line, on the database of `any_app`; each command's app gives its
+    connections back when the command is done (PostgreSQL would otherwise keep them open)."""
+    made: list[Flask] = []
+    original = planner_package.create_app
+
+    def create_app(*args: object, **kwargs: object) -> Flask:
+        made.append(application := original(*args, **kwargs))  # type: ignore[arg-type]
+        return application
+
+    monkeypatch.setattr(planner_package, "create_app", create_app)
+    env = {
+        "PLANNER_DEBUG": "1",
+        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLANNER_DATABASE_URL": any_app.config["DATABASE_URL"],
+        "PLANNER_REDIS_URL": None,
+        "PLANNER_SECRET_KEY": None,
+    }
+
+    def run(*args: str) -> Result:
+        result = CliRunner().invoke(main, list(args), env=env)
+        while made:
+            with (application := made.pop()).app_context():
+                close(application)
+        return result
+
+    return run
+
+
+def contacts_of(email: str) -> list[Contact]:
+    session = db.session()
+    session.expire_all()
+    query = select(Contact).join(User).where(User.email == email).order_by(Contact.id)
+    return list(session.scalars(query))
+
+
+def count_rows(model: type) -> int:
+    session = db.session()
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def exported(name: str, **fields: object) -> ExportedContact:
+    return ExportedContact(name=name, source=str(fields.pop("source", "csv")), **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("export", EXPORTS, ids=lambda p: p.name)
+def test_import_each_export_then_again_changes_nothing(planner: Planner, export: Path) -> None:
+    expected = json.loads((DATA / (export.stem + SUFFIX)).read_text())
+    first = planner("contacts", "import", str(export), "--user", ADA)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith(f"{len(expected)} added, 0 updated, 0 skipped")
+    rows = contacts_of(ADA)
+    assert sorted(r.name for r in rows) == sorted(c["name"] for c in expected)
+    assert {r.source for r in rows} == {c["source"] for c in expected}
+    snapshot = [(r.id, r.emails, r.urls, r.handles, r.company, r.updated_at) for r in rows]
+    again = planner("contacts", "import", str(export), "--user", ADA)
+    assert again.stdout.startswith(f"0 added, {len(expected)} updated, 0 skipped"), again.output
+    rows = contacts_of(ADA)
+    assert [(r.id, r.emails, r.urls, r.handles, r.company, r.updated_at) for r in rows] == snapshot
+
+
+def test_linkedin_then_vcard_of_the_same_person_is_one_merged_contact(
+    any_app: Flask, tmp_path: Path, planner: Planner
+) -> None:
+    assert planner("contacts", "import", str(write(tmp_path, "c.csv", LINKEDIN))).exit_code == 0
+    result = planner("contacts", "import", str(write(tmp_path, "m.vcf", VCARD)))
+    assert result.stdout.startswith("0 added, 1 updated, 0 skipped"), result.output
+    (mira,) = contacts_of(any_app.config["OWNER_EMAIL"])
+    assert mira.emails == ["mira@example.com"]
+    assert mira.urls == ["https://www.linkedin.com/in/mira-4b21", "https://github.com/miracast"]
+    assert mira.handles == ["github:miracast"]
+    assert (mira.company, mira.city, mira.tags) == (
+        "Schneider Electric",
+        "Grenoble",
+        ["rust", "embedded"],
+    )
+    assert mira.title == "Software Engineer"  # filled fields are never overwritten
+    assert mira.source == "linkedin" and mira.tie == "regular"
+
+
+def test_two_users_import_the_same_file_apart(any_app: Flask) -> None:
+    people = [exported("Mira", emails=["mira@example.com"], company="Acme")]
+    with db.transaction() as session:
+        mine = import_contacts(session, owner(session), people, NOW)
+        theirs = import_contacts(session, owner(session, ADA), people, NOW)
+    assert (mine.added, theirs.added, theirs.updated) == (1, 1, 0)
+    with db.transaction() as session:
+        richer = [exported("Mira", emails=["mira@example.com"], city="Lyon", tags=["go"])]
+        report = import_contacts(session, owner(session, ADA), richer, LATER)
+    assert report.updated == 1
+    (own,) = contacts_of(any_app.config["OWNER_EMAIL"])
+    (ada,) = contacts_of(ADA)
+    assert own.id != ada.id and own.owner_id != ada.owner_id
+    assert (own.city, own.tags, own.updated_at) == (None, [], NOW)
+    assert (ada.city, ada.tags, ada.updated_at) == ("Lyon", ["go"], LATER)
+
+
+@pytest.mark.parametrize(
+    "content", [None, b"\x00\x01\x02binary\xff" * 50, b"", b"just some prose, no contacts here\n"]
+)
+def test_unreadable_file_exits_2_and_writes_nothing(
+    planner: Planner, tmp_path: Path, content: bytes | None
+) -> None:
+    path = tmp_path / "broken.csv"
+    if content is not None:
+        path.write_bytes(content)
+    result = planner("contacts", "import", str(path), "--user", ADA)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"planner: {path}: ")
+    assert count_rows(Contact) == 0 and count_rows(User) == 0
+
+
+def test_name_and_company_match_ignoring_case_and_spaces(any_app: Flask) -> None:
+    with db.transaction() as session:
+        user = owner(session)
+        import_contacts(
+            session, user, [exported("Ada  Lovelace", company="Analytical Engines")], NOW
+        )
+        report = import_contacts(
+            session,
+            user,
+            [
+                exported("ada lovelace", company=" analytical  engines", emails=["ada@ae.example"]),
+                exported("Ada Lovelace", company="Babbage & Co"),  # another company: another person
+            ],
+            LATER,
+        )
+    assert (report.added, report.updated) == (1, 1)
+    first, second = contacts_of(any_app.config["OWNER_EMAIL"])
+    assert (first.name, first.emails, first.updated_at) == (
+        "Ada Lovelace",
+        ["ada@ae.example"],
+        LATER,
+    )
+    assert second.company == "Babbage & Co"
+
+
+def test_namesakes_with_different_emails_stay_apart(any_app: Flask) -> None:
+    people = [
+        exported("Sam Lee", emails=["sam@a.example"]),
+        exported("Sam Lee", emails=["sam@b.example"]),
+    ]
+    with db.transaction() as session:
+        report = import_contacts(session, owner(session), people, NOW)
+    assert report.added == 2 and len(contacts_of(any_app.config["OWNER_EMAIL"])) == 2
+
+
+def test_duplicates_within_one_file_are_merged(
+    any_app: Flask, tmp_path: Path, planner: Planner
+) -> None:
+    rows = (
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Mira,C,https://www.linkedin.com/in/mira/,,Acme,,1 Jan 2025\n"
+        "Mira,C,HTTPS://LinkedIn.com/in/mira?trk=x,mira@example.com,,CTO,2 Jan 2025\n"
+        "Ola,N,,ola@example.com,,,3 Jan 2025\n"
+        "Ola,N,,OLA@Example.com,Beta,,3 Jan 2025\n"
+    )
+    result = planner("contacts", "import", str(write(tmp_path, "c.csv", rows)))
+    assert result.stdout.startswith("2 added, 2 updated, 0 skipped"), result.output
+    mira, ola = contacts_of(any_app.config["OWNER_EMAIL"])
+    assert (mira.urls, mira.emails) == (["https://www.linkedin.com/in/mira/"], ["mira@example.com"])
+    assert (mira.company, mira.title) == ("Acme", "CTO")
+    assert (ola.emails, ola.company) == (["ola@example.com"], "Beta")
+
+
+def test_skipped_rows_are_reported(any_app: Flask, tmp_path: Path, planner: Planner) -> None:
+    text = "Account address,Show boosts\nuser@example.com,true\nnot an address!,true\n"
+    result = planner("contacts", "import", str(write(tmp_path, "f.csv", text)))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1 added, 0 updated, 1 skipped"
+    assert lines[1].startswith("  skipped: row 3: skipped") and "not an address!" in lines[1]
+
+
+def test_long_fields_are_cut_to_fit(any_app: Flask) -> None:
+    long = exported("N" * 500, company="C" * 400, title="T" * 400, city="X" * 400)
+    with db.transaction() as session:
+        import_contacts(session, owner(session), [long], NOW)
+    (row,) = contacts_of(any_app.config["OWNER_EMAIL"])
+    assert len(row.name) == len(row.company or "") == len(row.city or "") == 300
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("HTTPS://WWW.LinkedIn.com/in/Mira/?trk=x#top", "https://linkedin.com/in/Mira"),
+        ("https://mastodon.social/@mira", "https://mastodon.social/@mira"),
+    ],
+)
+def test_normalize_profile_url(url: str, normal: str) -> None:
+    assert normalize_profile_url(url) == normal
