@@ -294,9 +294,10 @@ def _nominatim_place(raw: dict[str, Any]) -> Place:
 
 @functools.cache
 def _timezone_finder() -> Any:
-    from timezonefinder import TimezoneFinder  # loads its data files: do it once, when needed
+    # the light finder (zone per grid cell) keeps no data files open: city-level is enough here
+    from timezonefinder import TimezoneFinderL
 
-    return TimezoneFinder()
+    return TimezoneFinderL()
 
 
 def timezone_at(lat: float, lon: float) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scrapers
+from planner.geocode import zone_events
 from planner.models import EventSource, Source
 from planner.normalize import EventFields, normalize_event
 from planner.store import (
@@ -63,7 +64,8 @@ class Window:
 def read_events(
     data: bytes | ical.FeedParts, url: str | None, window: Window, kind: str | None = None
 ) -> tuple[list[EventFields], scrapers.ParseResult]:
-    """Parse and normalize; a bad event is skipped with a warning on the result."""
+    """Parse and normalize (the place telling the zone of wall-clock times); a bad event is
+    skipped with a warning on the result."""
     result = scrapers.parse(data, url, window.start, window.end, kind=kind)  # type: ignore[arg-type]
     events: list[EventFields] = []
     for raw in result.events:
@@ -71,6 +73,7 @@ def read_events(
             events.append(normalize_event(raw, url))
         except ValueError as exc:
             result.warnings.append(f"skipped event: {exc}")
+    zone_events(events)
     return events, result
 
 
