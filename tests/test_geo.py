@@ -12,10 +12,10 @@ from planner.geo import (
     GeoError,
     NominatimGeocoder,
     Place,
-    RateLimiter,
     distance_km,
     timezone_at,
 )
+from planner.politeness import LocalHostLimiter
 from tests.localserver import LocalServer
 
 UA = "planner-test/0.1 (+https://example.org/planner; ops@example.org)"
@@ -167,7 +167,7 @@ SPOKANE = [
 
 
 def _geocoder(local_server: LocalServer, clock: FakeClock) -> NominatimGeocoder:
-    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
+    limiter = LocalHostLimiter(1.0, clock=clock, sleep=clock.sleep)
     domain = f"127.0.0.1:{local_server.port}"
     return NominatimGeocoder(UA, domain=domain, scheme="http", limiter=limiter)
 
@@ -200,14 +200,3 @@ def test_nominatim_server_error_is_geo_error(local_server: LocalServer) -> None:
     with pytest.raises(GeoError, match="Nominatim at 127.0.0.1:.* failed for 'Berlin'") as info:
         _geocoder(local_server, FakeClock()).locate("Berlin")
     assert info.value.query == "Berlin"
-
-
-def test_rate_limiter_spaces_calls() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
-    limiter.wait()
-    clock.now += 0.25
-    limiter.wait()
-    clock.now += 5
-    limiter.wait()
-    assert clock.sleeps == [pytest.approx(0.75)]
