@@ -11,6 +11,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from flask import Flask
@@ -29,7 +30,7 @@ REDIS_URL = os.environ.get("PLANNER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 REQUIRED = os.environ.get("PLANNER_TEST_REQUIRE_SERVICES") == "1"
 
 
-def need(service: str, reason: str) -> None:
+def need(service: str, reason: str) -> NoReturn:
     """Skip (or, in CI, fail) a test whose service is missing."""
     message = f"{service} unavailable: {reason}"
     if REQUIRED:

@@ -33,6 +33,7 @@ from planner.fetch import (
 )
 from planner.guard import address_problem
 from planner.politeness import forget_shared
+from tests.conftest import need
 from tests.localserver import LocalServer
 
 USER_AGENT = "planner-test/1.0 (+https://planner.example/bot)"
@@ -100,7 +101,7 @@ def twin() -> Iterator[tuple[LocalServer, LocalServer]]:
         with allowed, forbidden:
             yield allowed, forbidden
         return
-    pytest.skip("no port free on both 127.0.0.1 and 127.0.0.2")
+    need("two loopback addresses", "no port free on both 127.0.0.1 and 127.0.0.2")
 
 
 @pytest.mark.parametrize(("url", "error", "reason", "reaches"), HOSTILE)
@@ -138,7 +139,7 @@ def test_ipv6_loopback_is_refused_unsent() -> None:
     try:
         server = LocalServer("::1")
     except OSError:
-        pytest.skip("no IPv6 loopback here")
+        need("IPv6 loopback", "::1 cannot be bound here")
     with server:
         with guarded() as client, pytest.raises(BlockedURL) as caught:
             client.fetch(server.url("/"))
@@ -274,7 +275,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for ``pinned.test`` (not for 127.0.0.1), made by openssl."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("openssl not installed")
+        need("openssl", "not installed (Debian package openssl)")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     command = [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
@@ -282,7 +283,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     command += ["-out", str(cert), "-addext", "subjectAltName=DNS:pinned.test"]
     done = subprocess.run(command, capture_output=True, check=False, timeout=30)
     if done.returncode != 0:
-        pytest.skip(f"openssl could not make a certificate: {done.stderr.decode()[:200]}")
+        need("openssl", f"could not make a certificate: {done.stderr.decode()[:200]}")
     return cert, key
 
 
