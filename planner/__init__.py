@@ -35,8 +35,19 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, serving: bool = 
         static_folder=_assets("static"),
     )
     app.config.update(values)
-    if serving:
-        settings.check_config(app.config)
+    settings.check_config(app.config, serving)
+    development = bool(app.config.get("DEBUG") or app.config.get("TESTING"))
+    secure = values.get("SESSION_COOKIE_SECURE", not development)  # https outside development
+    app.config.update(
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=30 * 86400,
+        MAX_CONTENT_LENGTH=app.config["MAX_UPLOAD_BYTES"] + 64 * 1024,  # the file and its form
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = settings.sqlite_url(app.instance_path)

@@ -42,7 +42,21 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         str,
         "public address of the web app (links in feeds and mail)",
     ),
+    "MODE": (
+        "single",
+        str,
+        "`single`: no sign-in, the local owner only, answers only on this machine; `multi`: "
+        "accounts with sign-in (any deployment others reach)",
+    ),
+    "SIGNUP": (True, "bool", "in multi-user mode, whether anyone may create an account"),
     "OWNER_EMAIL": ("owner@localhost", str, "the local owner's account in single-user mode"),
+    "MAX_UPLOAD_BYTES": (20 * 1024 * 1024, int, "largest contacts file accepted (web and CLI)"),
+    "GEOCODER": ("gazetteer", str, "`gazetteer` (offline, city level) or `nominatim`"),
+    "NOMINATIM_URL": (
+        "https://nominatim.openstreetmap.org",
+        str,
+        "Nominatim server when `PLANNER_GEOCODER=nominatim` (one request/s across workers)",
+    ),
     "FETCH_CONNECT_TIMEOUT": (5.0, float, "seconds to connect to a source"),
     "FETCH_READ_TIMEOUT": (20.0, float, "seconds between bytes of a response"),
     "FETCH_TOTAL_TIMEOUT": (60.0, float, "seconds for a whole download"),
@@ -83,9 +97,19 @@ def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
-def check_config(config: Mapping[str, Any]) -> None:
-    """Refuse settings that are unsafe outside development."""
-    if config.get("DEBUG") or config.get("TESTING"):
+MODES = ("single", "multi")
+GEOCODERS = ("gazetteer", "nominatim")
+
+
+def check_config(config: Mapping[str, Any], serving: bool = True) -> None:
+    """Refuse settings that cannot work, or (`serving`) that are unsafe outside development."""
+    if config.get("MODE") not in MODES:
+        raise ConfigError(f"PLANNER_MODE={config.get('MODE')!r}: expected one of {', '.join(MODES)}")
+    if config.get("GEOCODER") not in GEOCODERS:
+        raise ConfigError(
+            f"PLANNER_GEOCODER={config.get('GEOCODER')!r}: expected one of {', '.join(GEOCODERS)}"
+        )
+    if not serving or config.get("DEBUG") or config.get("TESTING"):
         return
     if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
         raise ConfigError(

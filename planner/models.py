@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -50,19 +52,54 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+# availability slots are "<day>:<part>", day mon..sun, part morning | afternoon | evening
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS = ("morning", "afternoon", "evening")
+
+
+def default_availability() -> list[str]:
+    """Weekday evenings and the whole weekend."""
+    evenings = [f"{day}:evening" for day in DAYS[:5]]
+    return evenings + [f"{day}:{part}" for day in DAYS[5:] for part in PARTS]
+
+
 class User(Base):
+    """An account, with the profile the matcher reads: home, reach, time and appetite."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    home_location: Mapped[str | None] = mapped_column(String(300))
+    password_hash: Mapped[str | None] = mapped_column(String(300))  # None: cannot sign in
+    auth_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped: sessions end
+    home_location: Mapped[str | None] = mapped_column(String(300))  # as typed
     home_lat: Mapped[float | None] = mapped_column(Float)
     home_lon: Mapped[float | None] = mapped_column(Float)
+    home_geocoded_at: Mapped[datetime | None]  # None: not looked up yet
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    timezone_auto: Mapped[bool] = mapped_column(default=True, server_default=true())
+    radius_km: Mapped[int] = mapped_column(Integer, default=25, server_default="25")
+    availability: Mapped[list[Any]] = mapped_column(default=default_availability)
+    events_per_week: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    events_per_month: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    online_ok: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # generic CSV contact imports: header signature -> {column header: contact field}
+    csv_mappings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sources: Mapped[list[Source]] = relationship(back_populates="owner")
+
+    # Flask-Login: the id carries the auth version, so a password change ends other sessions
+    is_active = True
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.auth_version}"
 
 
 class Source(Base):
@@ -123,6 +160,7 @@ class Event(Base):
     address: Mapped[str | None] = mapped_column(String(1000))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    geocoded_at: Mapped[datetime | None]  # None: venue not looked up yet
     image: Mapped[str | None] = mapped_column(String(2000))
     price: Mapped[str | None] = mapped_column(String(100))
     # below 1 when guessed from a page without structured data
@@ -209,6 +247,9 @@ class Contact(Base):
     company: Mapped[str | None] = mapped_column(String(300))
     title: Mapped[str | None] = mapped_column(String(300))
     city: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)  # of the city, by the geocoding job
+    lon: Mapped[float | None] = mapped_column(Float)
+    geocoded_at: Mapped[datetime | None]  # None: not looked up yet
     tags: Mapped[list[Any]] = mapped_column(default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     tie: Mapped[str] = mapped_column(String(20), default="regular")  # close | regular | weak
@@ -216,3 +257,60 @@ class Contact(Base):
     source: Mapped[str] = mapped_column(String(20), default="manual")  # linkedin | vcard | ...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Goal(Base):
+    """A networking goal in plain words; priority 1 is the most important."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    priority: Mapped[int] = mapped_column(Integer, default=2)  # 1 (high) .. 3 (low)
+    paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Trip(Base):
+    """Away from home: from `starts_on` to `ends_on` (inclusive), "near" means near `city`."""
+
+    __tablename__ = "trips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    city: Mapped[str] = mapped_column(String(300))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    geocoded_at: Mapped[datetime | None]  # None: not looked up yet
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GeoCache(Base):
+    """What a geocoder answered for a place text, misses included (`found` false)."""
+
+    __tablename__ = "geo_cache"
+
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)  # gazetteer | nominatim
+    query: Mapped[str] = mapped_column(String(300), primary_key=True)  # folded place text
+    found: Mapped[bool] = mapped_column()
+    name: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    looked_up_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept a while to slow down password guessing (per account and per address)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)  # "email:..." or "ip:..."
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 from flask_wtf import CSRFProtect
 
-from planner.web import events, sources
+from planner.web import auth, events, sources
 
 csrf = CSRFProtect()
 
@@ -17,6 +17,7 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(sources.bp)
     app.after_request(_security_headers)

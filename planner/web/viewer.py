@@ -1,14 +1,14 @@
-"""Who is looking: in single-user mode (the embedded default) always the local owner."""
+"""Who is looking: the signed-in user, or the local owner in single-user mode."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from planner.models import User
-from planner.sources import owner
+from planner.web.auth import viewer as signed_in
 
 
 def viewer(session: Session) -> User:
-    user = owner(session)
-    session.commit()
-    return user
+    """The user whose data the request may see and change (`session` is the request's own)."""
+    user = signed_in()
+    return user if user in session else session.merge(user)
