@@ -104,7 +104,9 @@ GEOCODERS = ("gazetteer", "nominatim")
 def check_config(config: Mapping[str, Any], serving: bool = True) -> None:
     """Refuse settings that cannot work, or (`serving`) that are unsafe outside development."""
     if config.get("MODE") not in MODES:
-        raise ConfigError(f"PLANNER_MODE={config.get('MODE')!r}: expected one of {', '.join(MODES)}")
+        raise ConfigError(
+            f"PLANNER_MODE={config.get('MODE')!r}: expected one of {', '.join(MODES)}"
+        )
     if config.get("GEOCODER") not in GEOCODERS:
         raise ConfigError(
             f"PLANNER_GEOCODER={config.get('GEOCODER')!r}: expected one of {', '.join(GEOCODERS)}"

@@ -307,7 +307,7 @@ class GeoCache(Base):
 
 
 class SignInFailure(Base):
-    """A failed sign-in, kept a while to slow down password guessing (per account and per address)."""
+    """A failed sign-in, kept a while to slow password guessing (per account and address)."""
 
     __tablename__ = "sign_in_failures"
 
