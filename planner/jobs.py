@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,12 @@ from planner.refresh import RefreshResult, refresh
 
 log = logging.getLogger(__name__)
 EXTENSION = "planner.jobs"
-QUEUES = ("fetch",)
+_background_lock = threading.Lock()
+QUEUES = ("fetch", "geocode")
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = {"queues": None, "fetcher": None}
+    app.extensions[EXTENSION] = {"queues": None, "fetcher": None, "background": None}
 
 
 def queue(name: str = "fetch") -> Any | None:
@@ -45,13 +47,48 @@ def queue(name: str = "fetch") -> Any | None:
 
 
 def enqueue(
-    func: Callable[..., Any], *args: Any, job_id: str | None = None, queue_name: str = "fetch"
+    func: Callable[..., Any],
+    *args: Any,
+    job_id: str | None = None,
+    queue_name: str = "fetch",
+    background: bool = False,
 ) -> Any:
-    """Run `func(*args)` on a worker, or right here without Redis. Returns the job or result."""
+    """Run `func(*args)` on a worker, or in this process without Redis: right here, or with
+    `background` on this process's job thread (never inside the web request). Returns the RQ
+    job, the result, or (background) a Future."""
     q = queue(queue_name)
     if q is None:
-        return func(*args)
+        return _background(func, args) if background else func(*args)
     return q.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=7 * 86400)
+
+
+def _background(func: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:
+    """Run on the app's single job thread, with an app context of its own."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions[EXTENSION]
+    with _background_lock:
+        if state["background"] is None:
+            state["background"] = ThreadPoolExecutor(1, thread_name_prefix="planner-jobs")
+        executor: ThreadPoolExecutor = state["background"]
+
+    def run() -> Any:
+        with app.app_context():
+            try:
+                return func(*args)
+            except Exception:
+                log.exception("background job %s%r failed", func.__name__, args)
+                raise
+
+    return executor.submit(run)
+
+
+def wait_background(timeout: float | None = 60) -> None:
+    """Wait until the in-process job thread has nothing left to do (tests, shutdown)."""
+    state = current_app.extensions[EXTENSION]
+    with _background_lock:
+        executor = state["background"]
+    if executor is not None:
+        executor.submit(lambda: None).result(timeout)
 
 
 def fetcher() -> Fetcher:
@@ -111,7 +148,20 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
             source.next_fetch_at = moment + timedelta(seconds=source.refresh_interval)
         session.commit()
     log.info("refresh source=%s owner=%s: %s", source.id, source.owner_id, result.message)
+    if result.ok:
+        _geocode_venues(source.owner_id, moment)
     return result.as_dict()
+
+
+def _geocode_venues(owner_id: int, moment: datetime) -> None:
+    """New venues get coordinates: a job of its own on a worker; without Redis, right after the
+    refresh (which is itself the job)."""
+    from planner.geocode import enqueue_geocode, geocode_events
+
+    if queue("geocode") is None:
+        geocode_events(owner_id, moment.isoformat())
+    else:
+        enqueue_geocode("events", owner_id)
 
 
 def due_sources(now: datetime) -> list[int]:
