@@ -20,8 +20,11 @@ from planner.commands.admin import db, demo, serve
 from planner.commands.contacts import contacts
 from planner.commands.events import events
 from planner.commands.extract import extract
+from planner.commands.goals import goals
 from planner.commands.refresh import refresh
 from planner.commands.sources import import_, sources
+from planner.commands.trips import trips
+from planner.commands.users import users
 
 __all__ = ["Usage", "main"]
 
@@ -51,5 +54,18 @@ def main() -> None:
     logging.getLogger("planner").propagate = False
 
 
-for command in (extract, sources, import_, refresh, events, contacts, db, demo, serve):
+for command in (
+    extract,
+    sources,
+    import_,
+    refresh,
+    events,
+    users,
+    goals,
+    contacts,
+    trips,
+    db,
+    demo,
+    serve,
+):
     main.add_command(command)
