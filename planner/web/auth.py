@@ -22,6 +22,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -66,6 +67,7 @@ def public(view: F) -> F:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
+    app.before_request(_forget_previous_request)
     app.before_request(_require_viewer)
     app.context_processor(lambda: {"single_user": single_user(), "viewer": _viewer_or_none()})
 
@@ -108,6 +110,13 @@ def _local_owner(_request: Any) -> User | None:
     user = owner(s)
     s.commit()
     return user
+
+
+def _forget_previous_request() -> None:
+    """Who is signed in and the CSRF token come from this request's cookie, never from an app
+    context that outlived an earlier request (tests and scripts keep one pushed)."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
 
 
 def _loopback(address: str | None) -> bool:
