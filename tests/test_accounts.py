@@ -123,7 +123,6 @@ def test_the_limit_passes_with_time(multi: Flask) -> None:
         "https://evil.example/",
         "/\\evil.example",
         "javascript:alert(1)",
-        "/%0d%0aSet-Cookie:x=1",
         "/\r\nSet-Cookie:x=1",
         "evil.example",
     ],
