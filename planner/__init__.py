@@ -54,4 +54,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, serving: bool = 
     db.init_app(app)
     jobs.init_app(app)
     web.init_app(app)
+    hops = app.config["PROXY_HOPS"]
+    if hops:  # the client's address (sign-in limits) and https (cookies) as the proxy saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -48,6 +48,11 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         "`single`: no sign-in, the local owner only, answers only on this machine; `multi`: "
         "accounts with sign-in (any deployment others reach)",
     ),
+    "PROXY_HOPS": (
+        0,
+        int,
+        "reverse proxies in front of the web app whose X-Forwarded-For/-Proto to trust",
+    ),
     "SIGNUP": (True, "bool", "in multi-user mode, whether anyone may create an account"),
     "OWNER_EMAIL": ("owner@localhost", str, "the local owner's account in single-user mode"),
     "MAX_UPLOAD_BYTES": (20 * 1024 * 1024, int, "largest contacts file accepted (web and CLI)"),

@@ -19,3 +19,11 @@ def test_every_package_is_listed_in_pyproject() -> None:
     }
     found |= {"planner.migrations", "planner.migrations.versions"}  # scripts, not imports
     assert found <= listed, f"missing from pyproject.toml packages: {sorted(found - listed)}"
+
+
+def test_readme_documents_every_setting() -> None:
+    from planner.config import SETTINGS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in SETTINGS if f"`PLANNER_{name}`" not in readme]
+    assert not missing, f"README's configuration table lacks {missing}"
