@@ -221,3 +221,20 @@ def test_one_user_cannot_reach_anothers_sources_or_events(multi: Flask, tmp_path
     ann_client = multi.test_client()
     sign_in(ann_client, "ann@example.org")
     assert ann_client.get(f"/events/{event.id}").status_code == 200
+
+
+def test_behind_a_proxy_failures_count_per_client(tmp_path: Path) -> None:
+    from planner.models import SignInFailure
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, MODE="multi", PROXY_HOPS=1)
+    with app.app_context():
+        client = app.test_client()
+        token = csrf_token(client.get("/sign-in").get_data(as_text=True))
+        client.post(
+            "/sign-in",
+            data={"email": "x@example.org", "password": "wrong password", "csrf_token": token},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+        )
+        keys = set(db.session().scalars(select(SignInFailure.key)))
+        assert keys == {"email:x@example.org", "ip:198.51.100.23"}
+        close(app)
