@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/contacts.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

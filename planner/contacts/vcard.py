@@ -94,6 +94,8 @@ def read_prop(line: str) -> Prop | None:
 
 
 def _split_unquoted(line: str, separator: str) -> tuple[str, str, str]:
+    if '"' not in line:  # the usual line: no quoted parameter value to step over
+        return line.partition(separator)
     quoted = False
     for index, char in enumerate(line):
         if char == '"':
@@ -104,6 +106,8 @@ def _split_unquoted(line: str, separator: str) -> tuple[str, str, str]:
 
 
 def _split_all(line: str, separator: str) -> list[str]:
+    if '"' not in line:
+        return line.split(separator)
     parts = []
     while True:
         head, found, line = _split_unquoted(line, separator)
