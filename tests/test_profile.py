@@ -12,17 +12,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from planner import db
+from planner.availability import ALL_SLOTS, PRESETS, available_at, describe_availability
 from planner.jobs import wait_background
 from planner.models import User, default_availability
 from planner.profile import (
-    ALL_SLOTS,
-    PRESETS,
     ProfileError,
-    available_at,
     check_profile,
     check_timezone,
     clean_text,
-    describe_availability,
     describe_home,
     parse_availability,
     update_profile,

@@ -177,7 +177,7 @@ def show(email: str, as_json: bool) -> None:
 
 
 def profile_json(user: Any, goals: list[Any]) -> dict[str, Any]:
-    from planner.profile import describe_availability
+    from planner.availability import describe_availability
 
     return {
         "email": user.email,

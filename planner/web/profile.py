@@ -11,20 +11,16 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length
 
 from planner import db
+from planner.availability import ALL_SLOTS, DAY_NAMES, PART_HOURS, PRESETS, describe_availability
 from planner.geocode import enqueue_geocode
 from planner.models import DAYS, PARTS, User
 from planner.profile import (
-    ALL_SLOTS,
-    DAY_NAMES,
     FIELDS,
     MAX_NAME,
-    PART_HOURS,
     PER_MONTH,
     PER_WEEK,
-    PRESETS,
     RADIUS_KM,
     ProfileError,
-    describe_availability,
     describe_home,
     parse_availability,
     update_profile,
