@@ -18,8 +18,10 @@ from rq.job import Job
 import planner.db
 import planner.jobs  # preloaded: the forked work horse starts jobs at once
 from planner import create_app
+from planner.geo import load_index
 
 app = create_app()
+load_index()  # the offline gazetteer, built once here instead of in every forked job
 
 
 class AppJob(Job):

