@@ -3,6 +3,8 @@ SQLite and PostgreSQL; a second import merges, not doubles; users never touch ea
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -243,3 +245,82 @@ def test_long_fields_are_cut_to_fit(any_app: Flask) -> None:
 )
 def test_normalize_profile_url(url: str, normal: str) -> None:
     assert normalize_profile_url(url) == normal
+
+
+EVIL = '=HYPERLINK("http://evil.example","x")'
+
+
+def test_import_places_the_new_cities_on_the_map(planner: Planner, tmp_path: Path) -> None:
+    result = planner("contacts", "import", str(write(tmp_path, "m.vcf", VCARD)), "--user", ADA)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "1 added, 0 updated, 0 skipped",
+        "1 of 1 new cities placed on the map",
+    ]
+    (mira,) = contacts_of(ADA)
+    assert mira.city == "Grenoble" and round(mira.lat or 0) == 45 and mira.geocoded_at
+
+
+def test_import_refuses_a_file_over_the_upload_limit(planner: Planner, tmp_path: Path) -> None:
+    path = tmp_path / "Connections.csv"
+    with path.open("wb") as stream:
+        stream.write(LINKEDIN.encode())
+        stream.truncate(20 * 1024 * 1024 + 1)  # sparse: one byte over MAX_UPLOAD_BYTES
+    result = planner("contacts", "import", str(path), "--user", ADA)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"planner: {path}: larger than 20971520 bytes (MAX_UPLOAD_BYTES): not imported"
+    ]
+    assert count_rows(Contact) == 0 and count_rows(User) == 0
+
+
+def test_export_writes_formulas_as_text(planner: Planner, tmp_path: Path) -> None:
+    text = f'Name,Email,Company,City\n"{EVIL.replace(chr(34), chr(34) * 2)}",e@x.org,+1 555,@home\n'
+    imported = planner("contacts", "import", str(write(tmp_path, "e.csv", text)), "--user", ADA)
+    assert imported.exit_code == 0, imported.output
+    (row,) = contacts_of(ADA)
+    assert (row.name, row.company, row.city) == (EVIL, "+1 555", "@home")
+    shown = planner("contacts", "export", "--user", ADA)
+    assert shown.exit_code == 0, shown.output
+    output = tmp_path / "out.csv"
+    written = planner("contacts", "export", "--user", ADA, "-o", str(output))
+    assert written.exit_code == 0 and written.stderr == f"1 contacts written to {output}\n"
+    assert output.read_bytes().startswith(b"\xef\xbb\xbf")
+    for text in (shown.stdout, output.read_text(encoding="utf-8-sig")):
+        header, cells = list(csv.reader(io.StringIO(text)))
+        assert header[:2] == ["Name", "Email"]
+        assert cells[0] == "'" + EVIL and "'+1 555" in cells and "'@home" in cells
+
+
+def test_export_again_imports_the_same_people(planner: Planner, tmp_path: Path) -> None:
+    source = DATA / "vobject_vcard40_full.vcf"
+    assert planner("contacts", "import", str(source), "--user", ADA).exit_code == 0
+    output = tmp_path / "out.csv"
+    assert planner("contacts", "export", "--user", ADA, "-o", str(output)).exit_code == 0
+    result = planner("contacts", "parse", str(output))
+    (again,) = json.loads(result.stdout)
+    (row,) = contacts_of(ADA)
+    assert (again["name"], again["emails"], again["urls"]) == (row.name, row.emails, row.urls)
+    assert (again["company"], again["city"], again["tags"]) == (row.company, row.city, row.tags)
+
+
+def test_list_prints_the_contacts_and_searches_them(planner: Planner, tmp_path: Path) -> None:
+    rows = "Name,Company,City,Tags\nAda Lovelace,Analytical Engines,London,math\nAlan,,Wilmslow,\n"
+    imported = planner("contacts", "import", str(write(tmp_path, "c.csv", rows)), "--user", ADA)
+    assert imported.exit_code == 0, imported.output
+    listed = planner("contacts", "list", "--user", ADA)
+    assert [line.split("\t")[1:] for line in listed.stdout.splitlines()] == [
+        ["Ada Lovelace", "", "Analytical Engines", "London", "regular"],
+        ["Alan", "", "", "Wilmslow", "regular"],
+    ]
+    found = planner("contacts", "list", "--user", ADA, "--search", "MATH")
+    assert [line.split("\t")[1] for line in found.stdout.splitlines()] == ["Ada Lovelace"]
+    none = planner("contacts", "list", "--user", ADA, "--search", "nobody")
+    assert none.exit_code == 0 and none.stdout == "" and "no contacts match" in none.stderr
+
+
+@pytest.mark.parametrize("command", ["list", "export"])
+def test_list_and_export_of_an_unknown_user_create_nobody(planner: Planner, command: str) -> None:
+    result = planner("contacts", command, "--user", "nobody@example.org")
+    assert result.exit_code == 2 and result.stderr == "planner: no user 'nobody@example.org'\n"
+    assert count_rows(User) == 0

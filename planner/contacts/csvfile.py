@@ -47,12 +47,12 @@ def rows(text: str) -> list[Row]:
     one that splits the first lines most; a row a spreadsheet wrapped whole in quotes is unwrapped.
     """
     sample = [line for line in text.splitlines()[:10] if line.strip()]
-    delimiter = max(
-        ",;\t", key=lambda d: max((len(f) for f in csv.reader(sample, delimiter=d)), default=0)
-    )
     try:
+        delimiter = max(
+            ",;\t", key=lambda d: max((len(f) for f in csv.reader(sample, delimiter=d)), default=0)
+        )
         return list(_rows(text, delimiter))
-    except csv.Error as exc:
+    except csv.Error as exc:  # a field over the csv module's limit (128 KiB), for one
         raise ContactsError(
             f"unreadable CSV ({str(exc).split(' - ')[0]}): {NOT_CONTACTS}"
         ) from None
