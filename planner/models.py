@@ -84,6 +84,7 @@ class User(Base):
     events_per_week: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     events_per_month: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
     online_ok: Mapped[bool] = mapped_column(default=True, server_default=true())
+    serendipity: Mapped[bool] = mapped_column(default=True, server_default=true())  # one wild card
     # generic CSV contact imports: header signature -> {column header: contact field}
     csv_mappings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -314,3 +315,73 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400), index=True)  # "email:..." or "ip:..."
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EventFeedback(Base):
+    """What a user said about an event: going, dismissed (not interested) or attended."""
+
+    __tablename__ = "event_feedback"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "event_id", name="uq_event_feedback_owner_event"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20))  # going | dismissed | attended
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Meeting(Base):
+    """Someone the user met (at an event, or not), with the follow-up it calls for."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("event_id", "contact_id", name="uq_meetings_event_contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    met_on: Mapped[date] = mapped_column(Date)
+    follow_up_on: Mapped[date | None] = mapped_column(Date)  # the reminder's day
+    followed_up_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactEvidence(Base):
+    """Why a contact may be at an event (speaker, organizer, host, mentioned, likely), worked out
+    when events or contacts change, never at ranking time."""
+
+    __tablename__ = "contact_evidence"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str] = mapped_column(String(1000))
+    strength: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class Recommendation(Base):
+    """An event recommended to a user, kept for what each goal and source has yielded."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "event_id", name="uq_recommendations_owner_event"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    goal_ids: Mapped[list[Any]] = mapped_column(default=list)
+    source_ids: Mapped[list[Any]] = mapped_column(default=list)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
