@@ -11,7 +11,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from flask import Flask
@@ -19,6 +19,9 @@ from sqlalchemy import create_engine, text
 
 from planner import create_app
 from planner.db import upgrade
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytest_plugins = ["tests.localserver"]
 
@@ -155,3 +158,16 @@ def chromium() -> str:
     if not Path(path).exists():
         need("Chromium", "install Debian's chromium package (make test does)")
     return path
+
+
+@pytest.fixture
+def chromium_browser(chromium: str) -> Iterator[Browser]:
+    """Debian's Chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import LAUNCH_ARGS
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()

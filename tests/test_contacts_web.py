@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,11 +16,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import FileStorage
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse, encode_multipart
 
 from planner import db, people
@@ -31,8 +29,8 @@ from planner.geocode import geocode_contacts
 from planner.jobs import wait_background
 from planner.models import Contact, User
 from planner.sources import owner
+from tests.browser import PHONE, serve, tab
 from tests.conftest import close, database_url, make_app
-from tests.test_browser import LAUNCH_ARGS, PHONE, tab
 
 DATA = Path(__file__).parent / "data" / "contacts"
 EXPORTS = sorted(p for p in DATA.iterdir() if p.suffix in (".csv", ".vcf"))
@@ -581,24 +579,14 @@ def test_two_users_importing_one_file_get_a_copy_each(multi_app: Flask) -> None:
 @pytest.fixture
 def served(app: Flask) -> Iterator[str]:
     """The app on a free local port; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        wait_background()
+    with serve(app) as base:
+        yield base
+    wait_background()
 
 
 @pytest.fixture
-def browser(chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
+def browser(chromium_browser: Browser) -> Browser:
+    return chromium_browser
 
 
 @pytest.mark.browser

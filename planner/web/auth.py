@@ -137,6 +137,8 @@ def _require_viewer() -> Response | tuple[str, int] | None:
     if not current_user.is_authenticated:
         if request.method != "GET":
             abort(401)
+        if request.path != "/":
+            flash(login_manager.login_message, login_manager.login_message_category)
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
     return None
 
