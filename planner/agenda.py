@@ -142,3 +142,38 @@ def _zone(name: str | None) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """A stored event in the `planner extract` shape (ARCHITECTURE.md), plus its `id` and the
+    names of the sources that list it."""
+    local = when(event, "UTC")
+
+    def shown(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return value.date().isoformat() if event.all_day else value.isoformat()
+
+    return {
+        "id": event.id,
+        "title": event.title,
+        "start": shown(local.start),
+        "end": shown(local.end),
+        "all_day": event.all_day,
+        "timezone": event.timezone,
+        "url": event.url,
+        "description": event.description,
+        "venue": event.venue,
+        "address": event.address,
+        "lat": event.lat,
+        "lon": event.lon,
+        "attendance": event.attendance,
+        "status": event.status,
+        "organizers": list(event.organizers or []),
+        "people": [{"name": p.name, "role": p.role, "url": p.url} for p in event.people],
+        "categories": list(event.categories or []),
+        "image": event.image,
+        "price": event.price,
+        "confidence": event.confidence,
+        "sources": sorted({link.source.name or link.source.url for link in event.links}),
+    }

@@ -21,6 +21,7 @@ from planner.commands.contacts import contacts
 from planner.commands.events import events
 from planner.commands.extract import extract
 from planner.commands.goals import goals
+from planner.commands.recommend import recommend
 from planner.commands.refresh import refresh
 from planner.commands.sources import import_, sources
 from planner.commands.trips import trips
@@ -59,6 +60,7 @@ for command in (
     sources,
     import_,
     refresh,
+    recommend,
     events,
     users,
     goals,

@@ -420,3 +420,79 @@ def _conference(now: datetime) -> list[str]:
     return _google_event(
         now, when, "Spree Open Source Days", venue, _CONF_HTML, transp="TRANSPARENT"
     )
+
+
+# The demo's person: a Berlin developer with a few goals and contacts, some of whom speak at or
+# organize the demo events (so the recommendations can say whom to meet), some who only live
+# nearby and share a topic, and one namesake at another company who must not be claimed.
+DEMO_HOME = "Berlin, Germany"
+DEMO_GOALS = (
+    ("meet Python developers working on typed, production code", 1),
+    ("learn about machine learning in production", 2),
+    ("find a mentor in data engineering", 2),
+)
+_DEMO_CARDS = (
+    (
+        "Hanna Vogel",
+        "Zalando",
+        "Staff Engineer",
+        "Berlin",
+        "python,typing",
+        "close",
+        "https://github.com/hannavogel-demo",
+    ),
+    (
+        "Mehmet Aydın",
+        "Spreewerk Energy",
+        "Data Engineer",
+        "Berlin",
+        "data engineering,polars",
+        "regular",
+        "",
+    ),
+    (
+        "Lea Brandt",
+        "Kontor Analytics",
+        "Head of Data Science",
+        "Berlin",
+        "machine learning",
+        "weak",
+        "",
+    ),
+    ("Jonas Weber", "PyBerlin", "Community organizer", "Berlin", "python,community", "regular", ""),
+    ("Tobias Lindner", "Ostwind Labs", "Product Manager", "Hamburg", "product", "weak", ""),
+    ("Mira Okafor", "Freelance", "ML Engineer", "Berlin", "machine learning,mlops", "regular", ""),
+    (
+        "Paul Richter",
+        "Deutsche Bahn",
+        "Data Engineer",
+        "Munich",
+        "data engineering,airflow",
+        "close",
+        "",
+    ),
+)
+
+
+def demo_contacts() -> bytes:
+    """The demo person's contacts as a vCard 3.0 file."""
+    cards = []
+    for name, org, title, city, tags, _tie, url in _DEMO_CARDS:
+        given, family = name.split(" ", 1)
+        lines = [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            f"FN:{name}",
+            f"N:{family};{given};;;",
+            f"ORG:{org}",
+            f"TITLE:{title}",
+            f"ADR;TYPE=WORK:;;;{city};;;",
+            f"CATEGORIES:{tags}",
+        ]
+        lines += [f"URL:{url}"] if url else []
+        cards.append("\r\n".join([*lines, "END:VCARD"]))
+    return ("\r\n".join(cards) + "\r\n").encode()
+
+
+def demo_ties() -> dict[str, str]:
+    return {card[0]: card[5] for card in _DEMO_CARDS}

@@ -7,10 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from planner import db
-from planner.demo import build_feeds
+from planner.demo import DEMO_GOALS, DEMO_HOME, build_feeds, demo_contacts, demo_ties
 from planner.jobs import refresh_source
+from planner.models import Contact, Goal, User
 from planner.sources import add_file_source, owner
 
 
@@ -27,3 +30,45 @@ def load_demo(now: datetime) -> Iterator[str]:
             source = add_file_source(session, owner(session), path, "ical", feed.name, now=now)
         result = refresh_source(source.id, now.isoformat(), force=True)
         yield f"demo source {source.id} ({feed.name}): {result['message']}"
+
+
+def load_demo_person(now: datetime) -> Iterator[str]:
+    """Give the local owner a home, goals and contacts, where they have none yet (a profile the
+    user filled in is never touched)."""
+    from planner.contacts import parse_contacts
+    from planner.geocode import geocode_contacts, geocode_user
+    from planner.people import import_contacts
+    from planner.recommend import update_evidence
+
+    with db.transaction() as session:
+        user = owner(session)
+        if not user.home_location:
+            user.home_location = DEMO_HOME
+            yield f"demo home: {DEMO_HOME}"
+        if session.scalar(select(Goal.id).where(Goal.owner_id == user.id).limit(1)) is None:
+            for text, priority in DEMO_GOALS:
+                session.add(
+                    Goal(
+                        owner_id=user.id,
+                        text=text,
+                        priority=priority,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            yield f"demo goals: {len(DEMO_GOALS)}"
+        if session.scalar(select(Contact.id).where(Contact.owner_id == user.id).limit(1)) is None:
+            found, warnings = parse_contacts(demo_contacts(), "vcard")
+            report = import_contacts(session, user, found, now, warnings)
+            _set_ties(session, user)
+            yield f"demo contacts: {report.added}"
+        user_id = user.id
+    geocode_user(user_id, now.isoformat())
+    geocode_contacts(user_id, now.isoformat())
+    update_evidence(user_id, now.isoformat())
+
+
+def _set_ties(session: Session, user: User) -> None:
+    ties = demo_ties()
+    for contact in session.scalars(select(Contact).where(Contact.owner_id == user.id)):
+        contact.tie = ties.get(contact.name, contact.tie)

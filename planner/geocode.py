@@ -196,7 +196,7 @@ def geocode_user(user_id: int, now: str | None = None) -> dict[str, Any]:
         if place.timezone and user.timezone_auto:
             values["timezone"] = place.timezone
     same = User.home_location.is_(None) if home is None else User.home_location == home
-    changed = session.execute(update(User).where(User.id == user_id, same).values(values))
+    changed: Any = session.execute(update(User).where(User.id == user_id, same).values(values))
     session.commit()
     session.expire(user)  # callers sharing the session (commands) read what was written
     if not changed.rowcount:
@@ -219,7 +219,7 @@ def geocode_trip(trip_id: int, now: str | None = None) -> dict[str, Any]:
         "timezone": place.timezone if place else None,
         "geocoded_at": moment,
     }
-    changed = session.execute(
+    changed: Any = session.execute(
         update(Trip).where(Trip.id == trip_id, Trip.city == city).values(values)
     )
     session.commit()
@@ -239,6 +239,7 @@ def geocode_contacts(owner_id: int, now: str | None = None) -> dict[str, Any]:
         contact.lat, contact.lon = (place.lat, place.lon) if place else (None, None)
 
     done, found = _geocode_rows(query, lambda c: c.city or "", place_contact, _moment(now))
+    _places_changed(owner_id, done)
     return {"owner_id": owner_id, "looked_up": done, "found": found}
 
 
@@ -261,7 +262,16 @@ def geocode_events(owner_id: int, now: str | None = None) -> dict[str, Any]:
         return event.address or event.venue or ""
 
     done, found = _geocode_rows(query, venue_text, place_event, _moment(now))
+    _places_changed(owner_id, done)
     return {"owner_id": owner_id, "looked_up": done, "found": found}
+
+
+def _places_changed(owner_id: int, placed: int) -> None:
+    """Who lives near which venue has changed: work out again where contacts may be met."""
+    if placed:
+        from planner.recommend import enqueue_evidence
+
+        enqueue_evidence(owner_id)
 
 
 GEOCODE_JOBS = {

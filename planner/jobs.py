@@ -24,7 +24,7 @@ from planner.refresh import RefreshResult, refresh
 log = logging.getLogger(__name__)
 EXTENSION = "planner.jobs"
 _background_lock = threading.Lock()
-QUEUES = ("fetch", "geocode")
+QUEUES = ("fetch", "geocode", "match")
 
 
 def init_app(app: Flask) -> None:
@@ -150,6 +150,11 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
     log.info("refresh source=%s owner=%s: %s", source.id, source.owner_id, result.message)
     if result.ok:
         _geocode_venues(source.owner_id, moment)
+        report = result.report
+        if report is not None and (report.added or report.updated or report.gone):
+            from planner.recommend import enqueue_evidence
+
+            enqueue_evidence(source.owner_id)  # who speaks, hosts or is likely there
     return result.as_dict()
 
 

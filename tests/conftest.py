@@ -144,8 +144,9 @@ def any_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
 def close(application: Flask) -> None:
     """Give back every connection (PostgreSQL keeps a schema per test until the session ends)."""
     from planner import db
-    from planner.jobs import EXTENSION
+    from planner.jobs import EXTENSION, wait_background
 
+    wait_background()  # jobs on the in-process thread finish before the database goes
     db.session().close()
     db.engine().dispose()
     for queue in (application.extensions[EXTENSION]["queues"] or {}).values():

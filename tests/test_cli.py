@@ -91,7 +91,20 @@ def test_bad_now_is_a_usage_error(planner) -> None:
 def test_demo_load_fills_the_page(planner) -> None:
     result = planner("demo", "load", "--now", "2026-03-02T09:00:00+00:00")
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.splitlines()) == 3
+    lines = result.stdout.splitlines()
+    assert len([line for line in lines if line.startswith("demo source ")]) == 3
+    assert "demo home: Berlin, Germany" in lines and "demo goals: 3" in lines
+    assert "demo contacts: 7" in lines
+    again = planner("demo", "load", "--now", "2026-03-02T09:00:00+00:00").stdout.splitlines()
+    assert len(again) == 3  # the person is given once: nothing the user set is overwritten
+    picks = json.loads(
+        planner("recommend", "--now", "2026-03-02T09:00:00+00:00", "--json").stdout
+    )
+    assert picks and all(set(p) >= {"event", "score", "reasons", "contacts"} for p in picks)
+    kinds = {reason["kind"] for p in picks for reason in p["reasons"]}
+    assert {"goal", "contact", "place", "time"} <= kinds
+    speakers = {c["name"] for p in picks for c in p["contacts"] if c["role"] == "speaker"}
+    assert "Hanna Vogel" in speakers
     rows = json.loads(
         planner("events", "list", "--now", "2026-03-02T09:00:00+00:00", "--json").stdout
     )

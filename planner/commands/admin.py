@@ -33,10 +33,14 @@ def demo() -> None:
 @now_option
 @with_app
 def demo_load(now: str | None) -> None:
-    """Write the demo feeds (dates around now) and import them for the local owner."""
-    from planner.demo_loader import load_demo
+    """Write the demo feeds (dates around now) and import them for the local owner; give the
+    owner a home, goals and contacts where they have none."""
+    from planner.demo_loader import load_demo, load_demo_person
 
-    for line in load_demo(parse_now(now)):
+    moment = parse_now(now)
+    for line in load_demo(moment):
+        click.echo(line)
+    for line in load_demo_person(moment):
         click.echo(line)
 
 

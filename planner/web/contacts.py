@@ -42,6 +42,7 @@ from planner.people import (
     read_export,
     remember_mapping,
 )
+from planner.recommend import enqueue_evidence
 from planner.web.viewer import viewer
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -164,9 +165,10 @@ def remove(contact_id: int) -> Response:
     contact = contact_of(session, viewer(session), contact_id)
     if contact is None or not ButtonForm().validate_on_submit():
         abort(404)
-    name = contact.name
+    name, owner_id = contact.name, contact.owner_id
     remove_contact(session, contact)
     session.commit()
+    enqueue_evidence(owner_id)
     flash(f"Removed {name}.", "ok")
     return redirect(url_for("contacts.index"))
 
@@ -193,8 +195,12 @@ def _form_page(
 
 
 def _geocode_if_needed(user: User, contact: Contact) -> None:
+    """After a change: place a new city on the map, then work out again where each contact
+    may be met (the geocoding job does that itself once the city is placed)."""
     if contact.city and contact.geocoded_at is None:
         enqueue_geocode("contacts", user.id)
+    else:
+        enqueue_evidence(user.id)
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -1,0 +1,169 @@
+"""What the user did about events: going, not interested (dismissed), attended; whom they met
+there, and the follow-ups that calls for. All of it is the user's own: another user's event,
+contact or meeting is "not found".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner import matcher
+from planner.models import Contact, Event, EventFeedback, Meeting, User
+
+STATES = ("going", "dismissed", "attended")
+FOLLOW_UP_AFTER = timedelta(days=3)  # a reminder a few days after meeting someone
+MAX_NOTE = 2000
+
+
+class AttendanceError(Exception):
+    """A request about an event or a meeting that cannot be done; the message is for the user."""
+
+
+def own_event(session: Session, user: User, event_id: int) -> Event | None:
+    event = session.get(Event, event_id)
+    return event if event is not None and event.owner_id == user.id else None
+
+
+def feedback_on(session: Session, user: User, event_id: int) -> EventFeedback | None:
+    return session.scalar(
+        select(EventFeedback).where(
+            EventFeedback.owner_id == user.id, EventFeedback.event_id == event_id
+        )
+    )
+
+
+def set_state(
+    session: Session, user: User, event: Event, state: str | None, now: datetime
+) -> EventFeedback | None:
+    """Mark `event` going / dismissed / attended, or (None) take the mark back."""
+    if event.owner_id != user.id:
+        raise AttendanceError("no such event")
+    if state is not None and state not in STATES:
+        raise AttendanceError(f"unknown state {state!r}: choose one of {', '.join(STATES)}")
+    if state == "attended" and event.start > now:
+        raise AttendanceError("this event has not started yet: mark it going instead")
+    row = feedback_on(session, user, event.id)
+    if state is None:
+        if row is not None:
+            session.delete(row)
+        return None
+    if row is None:
+        row = EventFeedback(owner_id=user.id, event_id=event.id, state=state, at=now)
+        session.add(row)
+    else:
+        row.state, row.at = state, now
+    session.flush()
+    return row
+
+
+@dataclass
+class MeetingLog:
+    met: list[Meeting] = field(default_factory=list)
+    added_contacts: list[Contact] = field(default_factory=list)
+
+
+def log_meetings(
+    session: Session,
+    user: User,
+    event: Event | None,
+    contact_ids: list[int],
+    new_names: list[str],
+    met_on: date,
+    now: datetime,
+) -> MeetingLog:
+    """Record whom the user met (at `event`, or elsewhere): known contacts by id, new people by
+    name (added as contacts). Each gets `last_met` and a follow-up reminder a few days later;
+    the same person at the same event twice is one meeting."""
+    if event is not None and event.owner_id != user.id:
+        raise AttendanceError("no such event")
+    log = MeetingLog()
+    contacts = [_own_contact(session, user, contact_id) for contact_id in contact_ids]
+    for name in new_names:
+        name = " ".join(name.split())[:300]
+        if name:
+            contact = Contact(owner_id=user.id, name=name, source="manual", tie="weak")
+            contact.created_at = contact.updated_at = now
+            session.add(contact)
+            log.added_contacts.append(contact)
+            contacts.append(contact)
+    session.flush()
+    for contact in contacts:
+        log.met.append(_meet(session, user, event, contact, met_on, now))
+    if event is not None and event.start <= now:
+        set_state(session, user, event, "attended", now)
+    session.flush()
+    return log
+
+
+def _own_contact(session: Session, user: User, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.owner_id != user.id:
+        raise AttendanceError(f"no contact {contact_id}")
+    return contact
+
+
+def _meet(
+    session: Session, user: User, event: Event | None, contact: Contact, met_on: date, now: datetime
+) -> Meeting:
+    meeting = None
+    if event is not None:
+        meeting = session.scalar(
+            select(Meeting).where(Meeting.event_id == event.id, Meeting.contact_id == contact.id)
+        )
+    if meeting is None:
+        meeting = Meeting(
+            owner_id=user.id,
+            contact_id=contact.id,
+            event_id=event.id if event is not None else None,
+            met_on=met_on,
+            follow_up_on=met_on + FOLLOW_UP_AFTER,
+            created_at=now,
+        )
+        session.add(meeting)
+    if contact.last_met is None or contact.last_met < met_on:
+        contact.last_met = met_on
+        contact.updated_at = now
+    return meeting
+
+
+def follow_ups_due(session: Session, user: User, today: date) -> list[Meeting]:
+    """Meetings whose follow-up day has come and that are not followed up yet, oldest first."""
+    query = (
+        select(Meeting)
+        .where(
+            Meeting.owner_id == user.id,
+            Meeting.followed_up_at.is_(None),
+            Meeting.follow_up_on.is_not(None),
+            Meeting.follow_up_on <= today,
+        )
+        .order_by(Meeting.follow_up_on, Meeting.id)
+    )
+    return list(session.scalars(query))
+
+
+def mark_followed_up(session: Session, user: User, meeting_id: int, now: datetime) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.owner_id != user.id:
+        raise AttendanceError("no such meeting")
+    meeting.followed_up_at = now
+    return meeting
+
+
+def feedback_records(session: Session, user: User) -> list[matcher.Feedback]:
+    """The user's feedback as the matcher reads it: each marked event with the contacts met."""
+    met: dict[int, list[int]] = {}
+    for event_id, contact_id in session.execute(
+        select(Meeting.event_id, Meeting.contact_id).where(
+            Meeting.owner_id == user.id, Meeting.event_id.is_not(None)
+        )
+    ):
+        met.setdefault(event_id, []).append(contact_id)
+    rows = session.scalars(select(EventFeedback).where(EventFeedback.owner_id == user.id))
+    return [
+        matcher.Feedback(row.event_id, row.state, tuple(sorted(met.get(row.event_id, []))))
+        for row in rows
+    ]

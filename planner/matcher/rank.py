@@ -1,0 +1,284 @@
+"""Ranking: a user's profile, goals, trips and feedback, the events, the contact evidence found
+for them and `now` in; a short list of matches, each with the reasons that put it there, out.
+
+An event is a candidate when it matches a goal or a contact will be there; nearness and time
+only weigh a candidate, so an event does not rank for being near or soon alone. The score is
+
+    (goal relevance + CONTACT x contact value) x reach x time fit x horizon x feedback
+
+where goal relevance sums each active goal's BM25 relevance (0-1) weighted by its priority,
+contact value grows with each contact there (by role and tie), reach is the place factor
+(`place`), time fit the availability and clash factor (`timing`), and feedback the learned
+weight (`feedback`). Cancelled, postponed, gone, past and already-judged events never enter;
+`selection` then removes duplicates, spreads series and organizers, applies the budget and
+adds one serendipity pick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from planner.matcher.data import ContactAtEvent, Event, Feedback, Goal, Match, Profile, Reason, Trip
+from planner.matcher.evidence import EvidenceTable, contact_weight
+from planner.matcher.feedback import decisions, learn
+from planner.matcher.index import ATTENDANCE, EventIndex
+from planner.matcher.introductions import introductions
+from planner.matcher.place import local_day, reach, reach_bounds, trip_text, whereabouts
+from planner.matcher.selection import (
+    Budget,
+    Candidate,
+    duplicate_keys,
+    select,
+    series_keys,
+    surprise,
+)
+from planner.matcher.text import fold, goal_query, surfaces
+from planner.matcher.timing import CLASH, clash, clash_text, fit, fit_bounds, horizon
+
+PRIORITY = {1: 1.0, 2: 0.75, 3: 0.5}
+GOAL_MIN = 0.25  # goal relevance below this is no match
+OFF_TOPIC = 0.15  # serendipity picks match no goal beyond this
+CONTACT = 0.8
+ROLE_PHRASE = {
+    "speaker": "is speaking", "host": "is hosting", "organizer": "is organizing",
+    "attendee": "is going", "mentioned": "is named on the event",
+}  # fmt: skip
+NEAR = 0.75  # the least reach of a serendipity pick (in person, within the radius)
+CHUNK = 128  # candidates scored before the first check whether the rest can still make it
+SERENDIPITY_POOL = 64  # the off-topic events, most contacts first, weighed for serendipity
+
+
+def match(
+    profile: Profile,
+    goals: Sequence[Goal],
+    events: Sequence[Event],
+    evidence: Mapping[int, Sequence[ContactAtEvent]] | EvidenceTable,
+    feedback: Sequence[Feedback],
+    now: datetime,
+    limit: int = 10,
+    serendipity: bool = True,
+    trips: Sequence[Trip] = (),
+    index: EventIndex | None = None,
+) -> list[Match]:
+    """The best events for the user, best first, at most `limit`; with `serendipity` the last
+    place goes to one labelled pick from outside the user's goals, when one fits.
+
+    `evidence` maps event ids to `find_contacts` results, or is an `EvidenceTable` built from
+    them; `index` may be given when it was built for these `events` already. Both are meant
+    to be built when events or contacts change, not for every ranking."""
+    state = _State(profile, goals, index or EventIndex(events), evidence, feedback, now, trips)
+    picks, budget = _ranked(state, limit)
+    if serendipity and limit > 0:
+        extra = surprise(_serendipity_pool(state), picks, budget, state.judged)
+        if extra is not None:
+            picks = picks[: limit - 1] + [extra]
+    return [_as_match(state, pick, budget) for pick in picks]
+
+
+class _State:
+    """Everything one ranking reads, computed once."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        goals: Sequence[Goal],
+        index: EventIndex,
+        evidence: Mapping[int, Sequence[ContactAtEvent]] | EvidenceTable,
+        feedback: Sequence[Feedback],
+        now: datetime,
+        trips: Sequence[Trip],
+    ) -> None:
+        self.profile, self.index, self.now, self.trips = profile, index, now, tuple(trips)
+        self._goals(goals)
+        self.decided = decisions(feedback)
+        going = [i for i, kind in self.decided.items() if kind == "going" and i in index.row]
+        self.going = [index.events[index.row[i]] for i in going]
+        judged = np.fromiter(self.decided, dtype=np.int64, count=len(self.decided))
+        self.open = index.listed & (index.start > now.timestamp()) & ~np.isin(index.ids, judged)
+        self.judged = frozenset(  # other listings of judged events stay out too
+            key
+            for i in self.decided
+            if i in index.row
+            for key in duplicate_keys(index.events[index.row[i]])
+        )
+        self.learned = learn(feedback, index)
+        self._contacts(evidence)
+
+    def _goals(self, goals: Sequence[Goal]) -> None:
+        """Each active goal's query and relevance per event; their priority-weighted sum."""
+        self.goals = sorted((g for g in goals if not g.paused), key=lambda g: (g.priority, g.id))
+        self.queries = [goal_query(g.text) for g in self.goals]
+        size = self.index.size
+        self.relevance = np.zeros((len(self.goals), size), dtype=np.float32)
+        for n, query in enumerate(self.queries):
+            self.relevance[n] = self.index.relevance(query)
+        weights = np.array([PRIORITY.get(g.priority, 0.5) for g in self.goals])
+        self.goal_score = weights @ np.where(self.relevance >= GOAL_MIN, self.relevance, 0.0)
+        self.best_goal = self.relevance.max(axis=0) if self.goals else np.zeros(size)
+
+    def _contacts(self, evidence: Mapping[int, Sequence[ContactAtEvent]] | EvidenceTable) -> None:
+        if not isinstance(evidence, EvidenceTable):
+            evidence = EvidenceTable(self.index, evidence)
+        value = evidence.value(self.open)
+        self.evidence = value.claims
+        self.repeats = value.repeats
+        self.contact_score = value.score
+        self.confirmed = value.confirmed
+        self.contact_sum = value.total
+
+    def budget(self) -> Budget:
+        profile = self.profile
+        return Budget(
+            profile.events_per_week, profile.events_per_month, profile.timezone, self.going
+        )
+
+
+def _ranked(state: _State, limit: int) -> tuple[list[Candidate], Budget]:
+    """The picks, and the budget they used. Candidates are scored in order of an upper bound
+    of their score (interest x best reach x best time fit x most feedback can give, all
+    vectorized), in growing batches, until no unscored one can still make the list."""
+    qualified = state.open & ((state.best_goal >= GOAL_MIN) | state.confirmed)
+    rows = np.flatnonzero(qualified)
+    interest = (state.goal_score + CONTACT * state.contact_score)[rows]
+    places = reach_bounds(state.index, rows, state.profile, state.trips)
+    times = fit_bounds(state.index, rows, state.profile, state.trips)
+    bound = interest * places * times * state.learned.most()
+    order = np.argsort(-bound, kind="stable")
+    rows, bound = rows[order], bound[order]
+    scored: list[Candidate] = []
+    picks: list[Candidate] = []
+    budget = state.budget()
+    start, size = 0, CHUNK
+    while start < len(rows):
+        batch = rows[start : start + size]
+        scored.extend(c for c in (_scored(state, int(r)) for r in batch) if c)
+        start, size = start + size, size * 2
+        budget = state.budget()
+        picks = select(scored, budget, limit, state.judged)
+        rest = bound[start] if start < len(rows) else -1.0
+        if len(picks) == limit and min(p.score for p in picks) > rest:
+            break
+    return picks, budget
+
+
+def _scored(state: _State, row: int) -> Candidate | None:
+    event, profile = state.index.events[row], state.profile
+    at = whereabouts(profile, state.trips, local_day(event, profile.timezone))
+    place = reach(event, at, profile)
+    if place.factor <= 0:
+        return None
+    when = fit(event, profile.availability, at.timezone)
+    other = clash(event, state.going, at.timezone)
+    learned, said = state.learned.weigh(event, row)
+    interest = state.goal_score[row] + CONTACT * state.contact_score[row]
+    score = interest * place.factor * when.factor * horizon(event, state.now) * learned
+    reasons = [Reason("trip", trip_text(at.trip))] if at.trip else []
+    reasons += [Reason("place", place.text), Reason("time", when.text)]
+    if other is not None:
+        score *= CLASH
+        reasons.append(Reason("time", clash_text(other, at.timezone)))
+    reasons += [Reason("feedback", text) for text in said]
+    claims = state.evidence.get(row, [])
+    free = when.free and other is None
+    return Candidate(
+        row,
+        event,
+        float(score),
+        reasons,
+        claims,
+        duplicates=frozenset(duplicate_keys(event)),
+        series=frozenset(series_keys(event)),
+        reach=place.factor,
+        free=free,
+        judged=bool(said),
+    )
+
+
+def _serendipity_pool(state: _State) -> list[Candidate]:
+    """Events from outside the user's goals, in person within reach, in free time, where
+    contacts of theirs are or likely are, not like anything the user turned down."""
+    pool = []
+    rows = np.fromiter(state.evidence, dtype=np.int64, count=len(state.evidence))
+    rows = rows[state.open[rows]]
+    reach_bound = reach_bounds(state.index, rows, state.profile, state.trips)
+    in_person = state.index.attendance[rows] != ATTENDANCE["online"]
+    rows = rows[(reach_bound >= NEAR) & in_person & (state.best_goal[rows] < OFF_TOPIC)]
+    best_first = np.argsort(-state.contact_sum[rows], kind="stable")
+    for row in rows[best_first][:SERENDIPITY_POOL]:
+        claims = state.evidence[int(row)]
+        found = _scored(state, int(row))
+        if found is None or found.judged or not found.free or found.reach < NEAR:
+            continue
+        text = "something different, outside your goals: " + _people_words(claims)
+        value = sum(contact_weight(c) for c in claims) * found.reach
+        reasons = [Reason("serendipity", text), *found.reasons]
+        pool.append(dataclasses.replace(found, score=value, reasons=reasons, serendipity=True))
+    return pool
+
+
+def _people_words(claims: Sequence[ContactAtEvent]) -> str:
+    words = []
+    for claim in claims[:3]:
+        topic = f" ({', '.join(claim.interests[:2])})" if claim.interests else ""
+        verb = "likely there" if claim.likely else ROLE_PHRASE.get(claim.role, "is there")
+        words.append(f"{claim.name}{topic} {verb}")
+    return "; ".join(words)
+
+
+def _as_match(state: _State, pick: Candidate, budget: Budget) -> Match:
+    reasons = _goal_reasons(state, pick.row) + _contact_reasons(state, pick.contacts)
+    reasons += pick.reasons
+    kept = budget.reason(pick.event)
+    if kept is not None:
+        reasons.append(kept)
+    return Match(
+        pick.event.id,
+        round(pick.score, 4),
+        reasons,
+        list(pick.contacts),
+        pick.serendipity,
+        introductions(pick.contacts, pick.event.title),
+    )
+
+
+def _goal_reasons(state: _State, row: int) -> list[Reason]:
+    event = state.index.events[row]
+    text = " ".join((event.title, *event.categories, *event.organizers, event.description or ""))
+    reasons = []
+    for n, goal in enumerate(state.goals):
+        if state.relevance[n, row] < GOAL_MIN:
+            continue
+        found = state.index.matched(state.queries[n], row)
+        shown = surfaces(text, set(found))
+        own = surfaces(goal.text, set(found), implied=False)
+        words = [_word(shown.get(t, t), own.get(t)) for t in found]
+        reasons.append(Reason("goal", f'matches your goal "{goal.text}": {", ".join(words)}'))
+    return reasons
+
+
+def _word(event_word: str, goal_word: str | None) -> str:
+    if goal_word is None or fold(goal_word) == fold(event_word):
+        return event_word
+    return f"{event_word} (= {goal_word})"
+
+
+def _contact_reasons(state: _State, claims: Sequence[ContactAtEvent]) -> list[Reason]:
+    reasons = []
+    for claim in claims:
+        if claim.likely:
+            continue
+        text = f"{claim.name} {ROLE_PHRASE.get(claim.role, 'is there')}"
+        text += " (a close contact)" if claim.tie == "close" else ""
+        more = state.repeats[claim.contact_id] - 1
+        if more:
+            text += f"; also at {more} other upcoming event{'s' if more > 1 else ''}"
+        reasons.append(Reason("contact", text))
+    likely = [c.name for c in claims if c.likely]
+    if likely:
+        text = f"likely there, not confirmed: {', '.join(likely)} (live nearby, share the topic)"
+        reasons.append(Reason("contact", text))
+    return reasons

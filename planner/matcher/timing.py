@@ -1,0 +1,154 @@
+"""When events are for the user: inside their free time, not clashing with what they go to.
+
+Free time is a set of weekly slots "<day>:<part>" read in the user's zone (the trip's during a
+trip): morning 06-12, afternoon 12-17, evening 17-23; a start between 23:00 and 06:00 is in no
+part. An all-day event fits when any of its days has a free slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from planner.matcher.data import Event, Profile, Trip
+from planner.matcher.index import EventIndex
+from planner.matcher.place import zone
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PARTS = (("morning", 6, 12), ("afternoon", 12, 17), ("evening", 17, 23))
+OUTSIDE = 0.5  # an event outside the user's free time
+CLASH = 0.25  # an event overlapping one the user is going to
+SOON_DAYS, LATE_DAYS, LATE = 42, 180, 0.7  # far-off events weigh up to 30% less
+DEFAULT_HOURS = 2  # the length of an event without an end
+
+
+def part_of_day(moment: datetime) -> str | None:
+    for part, start, end in PARTS:
+        if start <= moment.hour < end:
+            return part
+    return None
+
+
+def free_at(slots: Iterable[str], local: datetime) -> bool:
+    """Whether `local` (wall-clock time in the user's zone) is in one of the slots."""
+    part = part_of_day(local)
+    return part is not None and f"{DAYS[local.weekday()]}:{part}" in set(slots)
+
+
+def event_days(event: Event, timezone: str) -> list[date]:
+    """The local days an event covers (an all-day event's end is exclusive)."""
+    tz = zone(event.timezone or timezone)
+    first = event.start.astimezone(tz).date()
+    if not event.all_day or event.end is None:
+        return [first]
+    last = (event.end.astimezone(tz) - timedelta(seconds=1)).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)] or [first]
+
+
+@dataclass(frozen=True)
+class Fit:
+    factor: float
+    text: str
+    free: bool
+
+
+def fit(event: Event, slots: tuple[str, ...], timezone: str) -> Fit:
+    """How the event's time fits the user's free time, in words."""
+    if event.all_day:
+        days = event_days(event, timezone)
+        free = [d for d in days if any(s.startswith(DAYS[d.weekday()] + ":") for s in slots)]
+        when = DAY_NAMES[days[0].weekday()] + (
+            f" to {DAY_NAMES[days[-1].weekday()]}" if len(days) > 1 else ""
+        )
+        if free:
+            return Fit(
+                1.0, f"{when}, all day: you have free time on {DAY_NAMES[free[0].weekday()]}", True
+            )
+        return Fit(OUTSIDE, f"{when}, all day: outside your free time", False)
+    local = event.start.astimezone(zone(timezone))
+    when = f"{DAY_NAMES[local.weekday()]} {local:%H:%M}"
+    if free_at(slots, local):
+        return Fit(1.0, f"{when}, in your free time", True)
+    return Fit(OUTSIDE, f"{when}, outside your free time", False)
+
+
+def span(event: Event) -> tuple[datetime, datetime]:
+    end = event.end if event.end and event.end > event.start else None
+    return event.start, end or event.start + timedelta(hours=DEFAULT_HOURS)
+
+
+def clash(event: Event, going: Iterable[Event], timezone: str) -> Event | None:
+    """An event the user is going to that overlaps `event` (all-day ones only other all-day)."""
+    start, end = span(event)
+    for other in going:
+        if other.id == event.id or other.all_day != event.all_day:
+            continue
+        other_start, other_end = span(other)
+        if start < other_end and other_start < end:
+            return other
+    return None
+
+
+def clash_text(other: Event, timezone: str) -> str:
+    local = other.start.astimezone(zone(timezone))
+    return f'clashes with "{other.title}" ({local:%a %H:%M}), which you are going to'
+
+
+def horizon(event: Event, now: datetime) -> float:
+    """1 for the next six weeks, then slowly less, down to `LATE` at six months."""
+    days = (event.start - now).total_seconds() / 86400
+    if days <= SOON_DAYS:
+        return 1.0
+    return max(LATE, 1.0 - (1.0 - LATE) * (days - SOON_DAYS) / (LATE_DAYS - SOON_DAYS))
+
+
+DAY = 86400
+
+
+def fit_bounds(
+    index: EventIndex, rows: np.ndarray, profile: Profile, trips: tuple[Trip, ...]
+) -> np.ndarray:
+    """For each event row, the largest `fit(...).factor` it can have: `OUTSIDE` when it surely
+    starts outside the user's free time at home, else 1 (all-day events, days a trip may
+    cover, days the clock changes). One vectorized pass, for ordering candidates."""
+    starts = index.start[rows]
+    days = np.floor(starts / DAY).astype(np.int64)
+    unique_days, where = np.unique(days, return_inverse=True)
+    tz = zone(profile.timezone)
+    offsets, steady = _offsets(unique_days, tz)
+    local = starts + offsets[where]
+    weekday = (np.floor(local / DAY).astype(np.int64) + 3) % 7  # 1 Jan 1970 was a Thursday
+    hour = (local % DAY) // 3600
+    free = np.zeros((7, 24), dtype=bool)
+    for slot in profile.availability:
+        day, _, part = slot.partition(":")
+        for name, first, last in PARTS:
+            if name == part and day in DAYS:
+                free[DAYS.index(day), first:last] = True
+    sure = steady[where] & ~index.all_day[rows] & ~_maybe_away(unique_days, trips)[where]
+    return np.where(sure & ~free[weekday, hour.astype(np.int64)], OUTSIDE, 1.0)
+
+
+def _offsets(days: np.ndarray, tz: object) -> tuple[np.ndarray, np.ndarray]:
+    """The zone's UTC offset (seconds) on each day, and whether it holds all day long."""
+    offsets, steady = np.zeros(len(days)), np.ones(len(days), dtype=bool)
+    for n, day in enumerate(days):
+        morning = datetime.fromtimestamp(int(day) * DAY, UTC).astimezone(tz)  # type: ignore[arg-type]
+        night = datetime.fromtimestamp(int(day + 1) * DAY - 1, UTC).astimezone(tz)  # type: ignore[arg-type]
+        first, last = morning.utcoffset(), night.utcoffset()
+        offsets[n] = first.total_seconds() if first else 0.0
+        steady[n] = first == last
+    return offsets, steady
+
+
+def _maybe_away(days: np.ndarray, trips: tuple[Trip, ...]) -> np.ndarray:
+    away = np.zeros(len(days), dtype=bool)
+    for trip in trips:
+        first = (trip.starts_on - date(1970, 1, 1)).days - 1
+        last = (trip.ends_on - date(1970, 1, 1)).days + 1
+        away |= (days >= first) & (days <= last)
+    return away

@@ -1,0 +1,223 @@
+"""Recommendations from the database: the user's rows become matcher records, contact evidence is
+worked out by a job when events or contacts change (never at ranking time), and each ranking is
+remembered for what each goal and source has yielded.
+
+    update_evidence(owner_id)                    # job: after a refresh, an import, an edit
+    recommend(session, user, now, limit=10)      # -> [Recommended(match, event)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from planner import db, matcher
+from planner.attendance import feedback_records
+from planner.matcher.evidence import contact_weight
+from planner.matcher.identity import interests
+from planner.models import (
+    Contact,
+    ContactEvidence,
+    Event,
+    EventSource,
+    Goal,
+    Recommendation,
+    Trip,
+    User,
+)
+
+HORIZON = timedelta(days=120)  # how far ahead recommendations look
+EVIDENCE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Recommended:
+    match: matcher.Match
+    event: Event
+
+
+def profile_of(user: User) -> matcher.Profile:
+    return matcher.from_row(matcher.Profile, user, availability=tuple(user.availability or ()))
+
+
+def goal_records(session: Session, user: User) -> list[matcher.Goal]:
+    rows = session.scalars(select(Goal).where(Goal.owner_id == user.id).order_by(Goal.id))
+    return [matcher.from_row(matcher.Goal, row) for row in rows]
+
+
+def trip_records(session: Session, user: User) -> list[matcher.Trip]:
+    rows = session.scalars(select(Trip).where(Trip.owner_id == user.id).order_by(Trip.starts_on))
+    return [matcher.from_row(matcher.Trip, row) for row in rows]
+
+
+def contact_records(session: Session, owner_id: int) -> list[matcher.Contact]:
+    rows = session.scalars(select(Contact).where(Contact.owner_id == owner_id))
+    return [matcher.from_row(matcher.Contact, row) for row in rows]
+
+
+def upcoming_rows(session: Session, owner_id: int, now: datetime) -> list[Event]:
+    """The owner's events still listed somewhere that start (or still run) from `now` on, within
+    the horizon, with their people and sources loaded."""
+    query = (
+        select(Event)
+        .where(
+            Event.owner_id == owner_id,
+            Event.gone_at.is_(None),
+            Event.start >= now - timedelta(days=1),
+            Event.start <= now + HORIZON,
+        )
+        .options(
+            selectinload(Event.people),
+            selectinload(Event.links).selectinload(EventSource.source),
+        )
+        .order_by(Event.start, Event.id)
+    )
+    return list(session.scalars(query))
+
+
+def event_record(row: Event) -> matcher.Event:
+    people = tuple(matcher.Person(p.name, p.role, p.url, p.email) for p in row.people)
+    sources = tuple(
+        sorted(
+            {
+                link.source.name or link.source.url
+                for link in row.links
+                if link.gone_at is None and link.source.owner_id == row.owner_id
+            }
+        )
+    )
+    return matcher.from_row(matcher.Event, row, people=people, sources=sources)
+
+
+def update_evidence(owner_id: int, now: str | None = None) -> dict[str, Any]:
+    """Job: which of the owner's contacts each upcoming event shows to be there (and who is
+    likely), replacing what was worked out before."""
+    from planner.jobs import parse_now
+
+    session = db.session()
+    moment = parse_now(now)
+    index = matcher.ContactIndex(contact_records(session, owner_id))
+    events = upcoming_rows(session, owner_id, moment)
+    session.execute(delete(ContactEvidence).where(ContactEvidence.owner_id == owner_id))
+    claims = 0
+    for start in range(0, len(events), EVIDENCE_BATCH):
+        for row in events[start : start + EVIDENCE_BATCH]:
+            for claim in matcher.find_contacts(index, event_record(row)):
+                session.add(
+                    ContactEvidence(
+                        event_id=row.id,
+                        contact_id=claim.contact_id,
+                        owner_id=owner_id,
+                        role=claim.role,
+                        evidence=claim.evidence[:1000],
+                        strength=contact_weight(claim),
+                    )
+                )
+                claims += 1
+        session.flush()
+    session.commit()
+    return {"owner_id": owner_id, "events": len(events), "claims": claims}
+
+
+def enqueue_evidence(owner_id: int) -> Any:
+    """Queue `update_evidence` (on the in-process job thread without Redis)."""
+    from planner.jobs import enqueue
+
+    return enqueue(
+        update_evidence,
+        owner_id,
+        job_id=f"evidence-{owner_id}",
+        queue_name="match",
+        background=True,
+    )
+
+
+def evidence_of(
+    session: Session, owner_id: int, contacts: dict[int, matcher.Contact]
+) -> dict[int, list[matcher.ContactAtEvent]]:
+    """The stored claims, event id -> claims, as the matcher reads them."""
+    found: dict[int, list[matcher.ContactAtEvent]] = {}
+    rows = session.scalars(
+        select(ContactEvidence)
+        .where(ContactEvidence.owner_id == owner_id)
+        .order_by(ContactEvidence.event_id, ContactEvidence.strength.desc())
+    )
+    topics: dict[int, tuple[str, ...]] = {}
+    for row in rows:
+        contact = contacts.get(row.contact_id)
+        if contact is None:
+            continue
+        if contact.id not in topics:
+            topics[contact.id] = tuple(dict.fromkeys(interests(contact).values()))
+        claim = matcher.ContactAtEvent(
+            contact.id, contact.name, row.role, row.evidence, contact.tie, topics[contact.id]
+        )
+        found.setdefault(row.event_id, []).append(claim)
+    return found
+
+
+def recommend(
+    session: Session, user: User, now: datetime, limit: int = 10, remember: bool = True
+) -> list[Recommended]:
+    """The user's best upcoming events with reasons; remembered (per goal and source) unless
+    `remember` is false."""
+    rows = upcoming_rows(session, user.id, now)
+    by_id = {row.id: row for row in rows}
+    events = [event_record(row) for row in rows]
+    contacts = {c.id: c for c in contact_records(session, user.id)}
+    goals = goal_records(session, user)
+    matches = matcher.match(
+        profile_of(user),
+        goals,
+        events,
+        evidence_of(session, user.id, contacts),
+        feedback_records(session, user),
+        now,
+        limit=limit,
+        serendipity=user.serendipity,
+        trips=trip_records(session, user),
+    )
+    found = [Recommended(m, by_id[m.event_id]) for m in matches if m.event_id in by_id]
+    if remember:
+        _remember(session, user, found, goals, now)
+    return found
+
+
+def _remember(
+    session: Session,
+    user: User,
+    found: Sequence[Recommended],
+    goals: Sequence[matcher.Goal],
+    now: datetime,
+) -> None:
+    existing = {
+        row.event_id: row
+        for row in session.scalars(
+            select(Recommendation).where(
+                Recommendation.owner_id == user.id,
+                Recommendation.event_id.in_([r.event.id for r in found]),
+            )
+        )
+    }
+    for item in found:
+        goal_ids = _goals_named(item.match, goals)
+        source_ids = sorted({link.source_id for link in item.event.links})
+        row = existing.get(item.event.id)
+        if row is None:
+            row = Recommendation(owner_id=user.id, event_id=item.event.id, first_at=now)
+            session.add(row)
+        row.score, row.last_at = item.match.score, now
+        row.goal_ids = sorted(set(row.goal_ids or []) | set(goal_ids))
+        row.source_ids = sorted(set(row.source_ids or []) | set(source_ids))
+    session.flush()
+
+
+def _goals_named(found: matcher.Match, goals: Sequence[matcher.Goal]) -> list[int]:
+    """The goals a match's goal reasons quote ('matches your goal "..."')."""
+    texts = " ".join(r.text for r in found.reasons if r.kind == "goal")
+    return [goal.id for goal in goals if f'"{goal.text}"' in texts]
