@@ -21,6 +21,7 @@ from planner.commands.contacts import contacts
 from planner.commands.events import events
 from planner.commands.extract import extract
 from planner.commands.goals import goals
+from planner.commands.people import people
 from planner.commands.recommend import recommend
 from planner.commands.refresh import refresh
 from planner.commands.sources import import_, sources
@@ -61,6 +62,7 @@ for command in (
     import_,
     refresh,
     recommend,
+    people,
     events,
     users,
     goals,

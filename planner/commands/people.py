@@ -1,0 +1,10 @@
+"""`planner people`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def people() -> None:
+    """People to meet."""
