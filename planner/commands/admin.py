@@ -57,4 +57,9 @@ def serve(host: str, port: int) -> None:
     except ConfigError as exc:
         raise Usage(str(exc)) from None
     click.echo(f"planner: serving on http://{host}:{port}/ (database {app.config['DATABASE_URL']})")
+    if not app.config.get("REDIS_URL"):  # no workers: refreshes and geocoding run here
+        from planner.schedule import TICK_SECONDS, start_background
+
+        start_background(app)
+        click.echo(f"planner: periodic jobs run in this process every {TICK_SECONDS:.0f} s")
     app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
