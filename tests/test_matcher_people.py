@@ -118,6 +118,55 @@ def test_a_rare_full_name_is_enough_when_nothing_disagrees() -> None:
     ]
 
 
+TOBIAS = dict(company="Ostwind Labs", title="Product Manager", city="Hamburg", place=HAMBURG)
+
+
+@pytest.mark.parametrize(
+    "found",
+    [
+        talk("Hands-on session led by Tobias Lindner (Kontor Analytics). Bring a laptop."),
+        event("Study group", people=(Person("Tobias Lindner (Kontor Analytics)", "speaker"),)),
+        event("Study group", organizers=("Tobias Lindner, Kontor Analytics",)),
+        talk("Talk by Tobias Lindner (München) on product discovery."),
+        event("Study group", people=(Person("Tobias Lindner, Berlin", "host"),)),
+    ],
+    ids=["company-in-prose", "company-in-people", "company-of-organizer", "city", "city-people"],
+)
+def test_a_rare_full_name_with_another_company_or_city_is_not_claimed(found: Event) -> None:
+    tobias = contact("Tobias Lindner", **TOBIAS)
+    assert find_contacts(ContactIndex([tobias]), found) == []
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Ostwind Labs",
+        "Ostwind",
+        "Hamburg",
+        "Product Manager",
+        "he/him",
+        "speaker",
+        "@tl@chaos.social",
+    ],
+)
+def test_a_rare_full_name_is_claimed_when_what_the_event_says_fits(said: str) -> None:
+    tobias = contact("Tobias Lindner", **TOBIAS)
+    [found] = find_contacts(ContactIndex([tobias]), talk(f"Talk by Tobias Lindner ({said})."))
+    assert (found.name, found.role) == ("Tobias Lindner", "speaker")
+
+
+def test_another_company_beside_the_name_leaves_an_exact_profile_claimed() -> None:
+    tobias = contact("Tobias Lindner", urls=("https://github.com/tlindner",), **TOBIAS)
+    person = Person(
+        "Tobias Lindner (Kontor Analytics)", "speaker", url="https://github.com/tlindner"
+    )
+    [found] = find_contacts(ContactIndex([tobias]), event("Study group", people=(person,)))
+    assert found.evidence == (
+        'listed as speaker with their profile github.com/tlindner ("Tobias Lindner (Kontor '
+        'Analytics)")'
+    )
+
+
 @pytest.mark.parametrize(
     ("known", "written", "claimed"),
     [

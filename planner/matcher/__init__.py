@@ -31,9 +31,11 @@ from planner.matcher.data import (
     from_row,
 )
 from planner.matcher.evidence import EvidenceTable
+from planner.matcher.gathering import Gathering, gathering_calendar
 from planner.matcher.identity import ContactIndex
 from planner.matcher.index import EventIndex
 from planner.matcher.introductions import introductions
+from planner.matcher.meet import Suggestion, people_to_meet
 from planner.matcher.people import find_contacts
 from planner.matcher.rank import match
 
@@ -47,15 +49,19 @@ __all__ = [
     "EventIndex",
     "EvidenceTable",
     "Feedback",
+    "Gathering",
     "Goal",
     "Introduction",
     "Match",
     "Person",
     "Profile",
     "Reason",
+    "Suggestion",
     "Trip",
     "find_contacts",
     "from_row",
+    "gathering_calendar",
     "introductions",
     "match",
+    "people_to_meet",
 ]

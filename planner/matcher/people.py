@@ -4,7 +4,9 @@ Evidence, strongest first:
 - an exact handle, profile URL or email of a contact among the event's people or in its text;
 - a name (people, organizers, title, description prose) that agrees with a contact's name, when
   nothing says otherwise: a common family name, a short form or an initial also needs the
-  affiliation the event gives ("Kat Müller (Spreewerk Energy)") or the city to agree;
+  affiliation the event gives ("Kat Müller (Spreewerk Energy)") or the city to agree; a company
+  or city beside the name that is not the contact's rules it out, however rare the name (the
+  user could not check it is theirs);
 - "likely there": a contact living within `LIKELY_KM` of the venue whose tags or title share the
   event's topic. Said as such: a guess, never a confirmed presence.
 Every claim carries the words of the event it rests on. `find_contacts` is meant to run when
@@ -21,7 +23,7 @@ from itertools import chain
 import numpy as np
 
 from planner.matcher.data import Contact, ContactAtEvent, Event
-from planner.matcher.identity import ContactIndex, identity_keys, person_role
+from planner.matcher.identity import GENERIC, ContactIndex, identity_keys, person_role
 from planner.matcher.names import (
     Name,
     first_names_agree,
@@ -43,6 +45,15 @@ MAX_LIKELY = 5
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _HANDLE = re.compile(r"(?<![\w@])@[\w.]+@[\w-]+(?:\.[\w-]+)+")
 _EMAIL = re.compile(r"(?<![\w@.])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESSES = re.compile(r"https?://\S+|\S*@\S+|www\.\S+")
+# Words beside a name that say nothing about where its person works or lives.
+NEUTRAL = frozenset(
+    term
+    for term, _ in analyze(
+        "speaker speakers host organizer organiser moderator keynote panelist panel mc "
+        "facilitator guest invited remote online virtual tbc tba tbd"
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,8 @@ def _agreement(
 
     A common family name (or one two contacts share), a short form or an initial needs the
     affiliation the event gives, or the city, to agree; a rare full name needs only that
-    nothing disagrees."""
+    nothing disagrees. A company or city the event gives that is not the contact's rules the
+    name out, however rare: it names someone else as far as the user can check."""
     own = index.names[contact.id]
     level = first_names_agree(own.first, name.first)
     if level is None:
@@ -169,20 +181,14 @@ def _agreement(
     common = is_common(own) or index.namesakes(contact.id) > 1
     if said and affiliation_agrees(contact, said):
         return 2, f' — "{said}", as in your contacts'
-    if said and (contact.company or contact.city):
-        if common or level != "same":
-            return None
-        return 0, f' — the event says "{said}", your contact: {_where(contact)}'
+    if said and affiliation_disagrees(contact, said):
+        return None  # the event says where its person works or lives, and it is not yours
     place = _place_agrees(contact, event)
     if place:
         return None if level == "similar" else (1, f" — they live in {contact.city or 'the area'}")
     if common or level not in ("same", "nickname"):
         return None
     return 0, f" — though they live in {contact.city}" if place is False else ""
-
-
-def _where(contact: Contact) -> str:
-    return ", ".join(part for part in (contact.company, contact.city) if part)
 
 
 _LEGAL = frozenset(
@@ -225,6 +231,20 @@ def affiliation_agrees(contact: Contact, said: str) -> bool:
         if own and (own <= words or words <= own):
             return True
     return False
+
+
+def affiliation_disagrees(contact: Contact, said: str) -> bool:
+    """Whether what an event says beside a name (not agreeing) names another company or city
+    than the contact's: it has words other than pronouns, roles, generic job words, links and
+    the contact's own title, and the contact has a company or city to compare with."""
+    if not (contact.company or contact.city):
+        return False
+    own_title = {term for term, _ in analyze(contact.title or "")}
+    plain = _ADDRESSES.sub(" ", said)
+    return any(
+        term not in GENERIC and term not in NEUTRAL and term not in own_title
+        for term, _ in analyze(plain)
+    )
 
 
 def _place_agrees(contact: Contact, event: Event) -> bool | None:

@@ -1,0 +1,76 @@
+"""People to meet from the database: the user's rows become matcher records, the stored contact
+evidence says who will be where (worked out by `update_evidence`, never here), and the pure
+`matcher.people_to_meet` says what to do about each contact.
+
+    people_to_meet(session, user, now)        # -> [ToMeet(suggestion, contact, event)]
+    gathering_for(session, user, key, now)    # -> one of those gatherings, or None
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner import matcher
+from planner.attendance import feedback_records
+from planner.models import Contact, Event, User
+from planner.recommend import (
+    event_record,
+    evidence_of,
+    goal_records,
+    profile_of,
+    trip_records,
+    upcoming_rows,
+)
+
+
+@dataclass(frozen=True)
+class ToMeet:
+    suggestion: matcher.Suggestion
+    contact: Contact
+    event: Event | None
+
+
+def people_to_meet(session: Session, user: User, now: datetime) -> list[ToMeet]:
+    """What to do about each of the user's contacts most worth meeting, best first."""
+    query = select(Contact).where(Contact.owner_id == user.id).order_by(Contact.id)
+    rows = {row.id: row for row in session.scalars(query)}
+    contacts = [matcher.from_row(matcher.Contact, row) for row in rows.values()]
+    events = {row.id: row for row in upcoming_rows(session, user.id, now)}
+    found = matcher.people_to_meet(
+        profile_of(user),
+        goal_records(session, user),
+        contacts,
+        [event_record(row) for row in events.values()],
+        evidence_of(session, user.id, {c.id: c for c in contacts}),
+        now,
+        trips=trip_records(session, user),
+        feedback=feedback_records(session, user),
+        host=user.name,
+    )
+    return [
+        ToMeet(s, rows[s.contact.id], events.get(s.event_id) if s.event_id else None) for s in found
+    ]
+
+
+def gatherings(found: list[ToMeet]) -> list[matcher.Gathering]:
+    """The gatherings among the suggestions, each once, in order."""
+    seen: dict[str, matcher.Gathering] = {}
+    for item in found:
+        gathering = item.suggestion.gathering
+        if gathering is not None:
+            seen.setdefault(gathering.key, gathering)
+    return list(seen.values())
+
+
+def gathering_for(
+    session: Session, user: User, key: str, now: datetime
+) -> matcher.Gathering | None:
+    """The gathering `key` names among the user's own suggestions (None for anyone else's)."""
+    for gathering in gatherings(people_to_meet(session, user, now)):
+        if gathering.key == key:
+            return gathering
+    return None
