@@ -132,17 +132,7 @@ def _meet(
 
 def follow_ups_due(session: Session, user: User, today: date) -> list[Meeting]:
     """Meetings whose follow-up day has come and that are not followed up yet, oldest first."""
-    query = (
-        select(Meeting)
-        .where(
-            Meeting.owner_id == user.id,
-            Meeting.followed_up_at.is_(None),
-            Meeting.follow_up_on.is_not(None),
-            Meeting.follow_up_on <= today,
-        )
-        .order_by(Meeting.follow_up_on, Meeting.id)
-    )
-    return list(session.scalars(query))
+    return [item.meeting for item in follow_ups(session, user, today)]
 
 
 def mark_followed_up(session: Session, user: User, meeting_id: int, now: datetime) -> Meeting:
@@ -161,9 +151,86 @@ def feedback_records(session: Session, user: User) -> list[matcher.Feedback]:
             Meeting.owner_id == user.id, Meeting.event_id.is_not(None)
         )
     ):
-        met.setdefault(event_id, []).append(contact_id)
+        if event_id is not None:  # so the query says; the column may be null
+            met.setdefault(event_id, []).append(contact_id)
     rows = session.scalars(select(EventFeedback).where(EventFeedback.owner_id == user.id))
     return [
         matcher.Feedback(row.event_id, row.state, tuple(sorted(met.get(row.event_id, []))))
         for row in rows
     ]
+
+
+def marked_events(
+    session: Session,
+    user: User,
+    states: tuple[str, ...],
+    since: datetime,
+    until: datetime | None = None,
+) -> list[tuple[Event, str]]:
+    """The user's events marked with one of `states` that start from `since` (and before
+    `until`), soonest first, each with its mark."""
+    query = (
+        select(Event, EventFeedback.state)
+        .join(EventFeedback, EventFeedback.event_id == Event.id)
+        .where(
+            EventFeedback.owner_id == user.id,
+            Event.owner_id == user.id,
+            EventFeedback.state.in_(states),
+            Event.start >= since,
+        )
+        .order_by(Event.start, Event.id)
+    )
+    if until is not None:
+        query = query.where(Event.start < until)
+    return [(event, state) for event, state in session.execute(query)]
+
+
+def states_of(session: Session, user: User, event_ids: list[int]) -> dict[int, str]:
+    """The user's mark on each of these events that has one."""
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(EventFeedback.event_id, EventFeedback.state).where(
+            EventFeedback.owner_id == user.id, EventFeedback.event_id.in_(event_ids)
+        )
+    )
+    return {event_id: state for event_id, state in rows}
+
+
+def met_at(session: Session, user: User, event: Event) -> list[tuple[Contact, Meeting]]:
+    """Whom the user logged meeting at `event`, by name."""
+    query = (
+        select(Contact, Meeting)
+        .join(Meeting, Meeting.contact_id == Contact.id)
+        .where(Meeting.owner_id == user.id, Meeting.event_id == event.id)
+        .order_by(Contact.name, Contact.id)
+    )
+    return [(contact, meeting) for contact, meeting in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A meeting that calls for a follow-up, with whom and where."""
+
+    meeting: Meeting
+    contact: Contact
+    event: Event | None
+
+
+def follow_ups(session: Session, user: User, today: date, due: bool = True) -> list[FollowUp]:
+    """Follow-ups not done yet: those due by `today` (oldest first), or (`due` false) those
+    still to come (soonest first)."""
+    day = Meeting.follow_up_on
+    query = (
+        select(Meeting, Contact, Event)
+        .join(Contact, Contact.id == Meeting.contact_id)
+        .outerjoin(Event, Event.id == Meeting.event_id)
+        .where(
+            Meeting.owner_id == user.id,
+            Meeting.followed_up_at.is_(None),
+            day.is_not(None),
+            day <= today if due else day > today,
+        )
+        .order_by(day, Meeting.id)
+    )
+    return [FollowUp(meeting, contact, event) for meeting, contact, event in session.execute(query)]

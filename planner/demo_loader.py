@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from planner import db
 from planner.demo import DEMO_GOALS, DEMO_HOME, build_feeds, demo_contacts, demo_ties
-from planner.jobs import refresh_source
+from planner.jobs import refresh_source, wait_background
 from planner.models import Contact, Goal, User
 from planner.sources import add_file_source, owner
 
@@ -65,6 +65,7 @@ def load_demo_person(now: datetime) -> Iterator[str]:
         user_id = user.id
     geocode_user(user_id, now.isoformat())
     geocode_contacts(user_id, now.isoformat())
+    wait_background()  # evidence queued by the refreshes, from before the contacts came
     update_evidence(user_id, now.isoformat())
 
 

@@ -24,6 +24,7 @@ from planner.models import (
     Contact,
     ContactEvidence,
     Event,
+    EventFeedback,
     EventSource,
     Goal,
     Recommendation,
@@ -33,6 +34,7 @@ from planner.models import (
 
 HORIZON = timedelta(days=120)  # how far ahead recommendations look
 EVIDENCE_BATCH = 500
+JUDGED = 200  # the most recently judged past events read for what they teach the ranking
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,31 @@ def upcoming_rows(session: Session, owner_id: int, now: datetime) -> list[Event]
             Event.start >= now - timedelta(days=1),
             Event.start <= now + HORIZON,
         )
+        .options(
+            selectinload(Event.people),
+            selectinload(Event.links).selectinload(EventSource.source),
+        )
+        .order_by(Event.start, Event.id)
+    )
+    return list(session.scalars(query))
+
+
+def judged_rows(session: Session, owner_id: int, skip: set[int]) -> list[Event]:
+    """The owner's most recently judged events not in `skip` (the past ones `upcoming_rows`
+    leaves out): the matcher learns from what was attended or turned down there, and never
+    recommends them."""
+    recent = session.scalars(
+        select(EventFeedback.event_id)
+        .where(EventFeedback.owner_id == owner_id)
+        .order_by(EventFeedback.at.desc(), EventFeedback.id.desc())
+        .limit(JUDGED)
+    )
+    wanted = [event_id for event_id in recent if event_id not in skip]
+    if not wanted:
+        return []
+    query = (
+        select(Event)
+        .where(Event.owner_id == owner_id, Event.id.in_(wanted))
         .options(
             selectinload(Event.people),
             selectinload(Event.links).selectinload(EventSource.source),
@@ -167,6 +194,7 @@ def recommend(
     """The user's best upcoming events with reasons; remembered (per goal and source) unless
     `remember` is false."""
     rows = upcoming_rows(session, user.id, now)
+    rows += judged_rows(session, user.id, {row.id for row in rows})
     by_id = {row.id: row for row in rows}
     events = [event_record(row) for row in rows]
     contacts = {c.id: c for c in contact_records(session, user.id)}
@@ -221,3 +249,10 @@ def _goals_named(found: matcher.Match, goals: Sequence[matcher.Goal]) -> list[in
     """The goals a match's goal reasons quote ('matches your goal "..."')."""
     texts = " ".join(r.text for r in found.reasons if r.kind == "goal")
     return [goal.id for goal in goals if f'"{goal.text}"' in texts]
+
+
+def contacts_at(session: Session, user: User, event: Event) -> list[matcher.ContactAtEvent]:
+    """Which of the user's contacts `event` shows to be there (or likely there), worked out now:
+    for one event's page, such as a past event whose evidence `update_evidence` no longer keeps.
+    `event` needs its people and sources loaded."""
+    return matcher.find_contacts(contact_records(session, user.id), event_record(event))

@@ -32,12 +32,14 @@ def site(app: Flask) -> Iterator[str]:
         yield base
 
 
-def test_home_and_event_page(site: str, chromium_browser: Browser) -> None:
+def test_all_upcoming_and_event_page(site: str, chromium_browser: Browser) -> None:
     t = tab(chromium_browser, site, viewport={"width": 1280, "height": 900})
     page = t.page
     t.open("/")
-    expect(page).to_have_title(re.compile(r"^Upcoming events"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
+    with page.expect_response(re.compile(r"/upcoming$")):
+        page.get_by_role("link", name="All upcoming").click()
+    expect(page).to_have_title(re.compile(r"^All upcoming events"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("All upcoming events")
     days = page.locator("section.day h2")
     assert days.count() >= 2
     for text in days.all_inner_texts():
@@ -49,7 +51,7 @@ def test_home_and_event_page(site: str, chromium_browser: Browser) -> None:
     expect(pub).to_have_count(1)
     expect(pub.locator(".badge-cancelled")).to_have_text(re.compile("cancelled", re.I))
     expect(pub.locator(".badge-cancelled")).to_be_visible()
-    t.screenshot("home.png")
+    t.screenshot("upcoming.png")
 
     with page.expect_response(re.compile(r"/events/\d+$")) as answer:
         talk.get_by_role("link", name=TALK).click()
@@ -65,7 +67,7 @@ def test_home_and_event_page(site: str, chromium_browser: Browser) -> None:
     expect(provenance.get_by_role("link", name="PyBerlin", exact=True)).to_be_visible()
     t.screenshot("event.png")
 
-    page.get_by_role("link", name="Upcoming events").click()
+    page.get_by_role("link", name="All upcoming").click()
     page.locator("li.event").filter(has_text=CANCELLED).get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(CANCELLED)
     expect(page.locator(".notice-cancelled")).to_contain_text("cancelled")
@@ -100,14 +102,18 @@ def test_sources_page(site: str, chromium_browser: Browser) -> None:
 
 @pytest.mark.parametrize(
     ("path", "shot"),
-    [("/", "home-phone.png"), ("/sources/", "sources-phone.png"), (None, "event-phone.png")],
+    [
+        ("/upcoming", "upcoming-phone.png"),
+        ("/sources/", "sources-phone.png"),
+        (None, "event-phone.png"),
+    ],
 )
 def test_phone_has_no_sideways_scroll(
     site: str, chromium_browser: Browser, path: str | None, shot: str
 ) -> None:
     t = tab(chromium_browser, site, viewport=PHONE, is_mobile=True, device_scale_factor=2)
     if path is None:  # the talk's detail page
-        t.open("/")
+        t.open("/upcoming")
         path = t.page.get_by_role("link", name=TALK).first.get_attribute("href")
         assert path
     t.open(path)

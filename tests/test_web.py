@@ -35,8 +35,8 @@ def csrf_token(page: str) -> str:
     return match.group(1)
 
 
-def test_home_lists_upcoming_events_by_day(client: FlaskClient) -> None:
-    page = client.get("/").get_data(as_text=True)
+def test_all_upcoming_lists_events_by_day(client: FlaskClient) -> None:
+    page = client.get("/upcoming").get_data(as_text=True)
     assert "PyBerlin Talks: Typed Python in Production" in page
     assert "Kiezwerk Coworking" in page and "from PyBerlin" in page
     assert page.count('class="day"') >= 5
@@ -94,7 +94,8 @@ def test_another_users_event_is_not_found(app: Flask, tmp_path: Path) -> None:
     event_id = db.session().scalars(select(Event.id)).first()
     client = app.test_client()
     assert client.get(f"/events/{event_id}").status_code == 404
-    assert "DetroitRuby" not in client.get("/").get_data(as_text=True)
+    for path in ("/", "/upcoming", "/weeks"):
+        assert "DetroitRuby" not in client.get(path).get_data(as_text=True)
 
 
 def test_security_headers(client: FlaskClient) -> None:
@@ -145,7 +146,7 @@ def test_users_sharing_a_feed_cannot_touch_each_others_events(app: Flask, tmp_pa
     theirs.write_bytes(content.replace(b"Talk by Dr. Hanna Vogel", b"Visit evil.example"))
     refresh_source(sources[1].id, force=True)
     client = app.test_client()
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/upcoming").get_data(as_text=True)
     assert "from My PyBerlin feed" in home and "Bob" not in home
     query = select(Event).where(Event.owner_id == sources[0].owner_id).order_by(Event.start)
     event = db.session().scalars(query).first()
@@ -154,10 +155,11 @@ def test_users_sharing_a_feed_cannot_touch_each_others_events(app: Flask, tmp_pa
     assert "Hanna Vogel" in page and "evil" not in page and "Bob" not in page
 
 
-def test_home_shows_the_next_weeks_and_offers_more(client: FlaskClient) -> None:
-    page = client.get("/").get_data(as_text=True)
+def test_all_upcoming_shows_the_next_weeks_and_offers_more(client: FlaskClient) -> None:
+    page = client.get("/upcoming").get_data(as_text=True)
     assert "in the next 60 days" in page and "show the next 120 days" in page
-    longer = client.get("/?days=366").get_data(as_text=True)
+    assert 'href="/upcoming?days=120"' in page
+    longer = client.get("/upcoming?days=366").get_data(as_text=True)
     assert longer.count('class="event') > page.count('class="event')
     assert "show the next" not in longer
 
@@ -183,7 +185,7 @@ def test_remove_a_source(client: FlaskClient) -> None:
     assert done.status_code == 200 and "Removed PyBerlin (5 events" in done.get_data(as_text=True)
     db.session().expire_all()
     assert db.session().get(Source, source.id) is None
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/upcoming").get_data(as_text=True)
     assert "PyBerlin Talks" not in home and "Berlin AI Builders" in home
     kept = db.session().scalars(select(Event).where(Event.title.like("PyBerlin Talks%"))).all()
     assert kept and all(e.gone_at is not None for e in kept)  # history stays
