@@ -43,6 +43,7 @@ class EvidenceTable:
                 likely.append(claim.likely)
                 weight.append(contact_weight(claim))
                 listing.append(at)
+        self.rows = np.fromiter(self.claims, dtype=np.int64, count=len(self.claims))
         self._rows = np.array(rows, dtype=np.int64)
         self._likely = np.array(likely, dtype=bool)
         self._weight = np.array(weight, dtype=np.float64)
@@ -86,6 +87,7 @@ class EvidenceTable:
             np.bincount(rows, weights=weight, minlength=self.size),
             repeats,
             self.claims,
+            self.rows,
         )
 
 
@@ -99,9 +101,11 @@ class ContactValue:
         total: np.ndarray,
         repeats: Counter[int],
         claims: dict[int, list[ContactAtEvent]],
+        rows: np.ndarray,
     ) -> None:
         self.score = score  # 0-1
         self.confirmed = confirmed  # a contact will be there, not only likely
         self.total = total  # the undivided weights, for serendipity
         self.repeats = repeats  # contact id -> open events where they are confirmed
         self.claims = claims  # row -> the claims (of every event, open or not)
+        self.rows = rows  # the rows of `claims`, in its order

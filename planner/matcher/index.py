@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from planner.matcher.data import Event
-from planner.matcher.text import analyze
+from planner.matcher.text import Counted, counted, paragraphs, term_counts
 
 K1 = 1.2
 B = 0.75
@@ -39,13 +40,71 @@ def event_fields(event: Event) -> list[tuple[float, str]]:
     ]
 
 
-def event_terms(event: Event) -> dict[str, float]:
-    """Each term of `event` with its field-weighted frequency."""
+def event_terms(
+    event: Event, counted: Callable[[str], Counter[str]] | None = None
+) -> dict[str, float]:
+    """Each term of `event` with its field-weighted frequency; `counted` gives the terms of
+    one field's text (`term_counts` with implied terms unless given)."""
     counts: dict[str, float] = {}
     for weight, text in event_fields(event):
-        for term, _ in analyze(text, implied=True):
-            counts[term] = counts.get(term, 0.0) + weight
+        found = counted(text) if counted else term_counts(text, implied=True)
+        for term, times in found.items():
+            counts[term] = counts.get(term, 0.0) + weight * times
     return counts
+
+
+def _weighted_terms(event: Event, counted: _FieldTerms) -> dict[str, float]:
+    """`event_terms`, the description's counts (its weight is 1) copied, then added to: the
+    same frequencies (sums of small multiples of 0.5 are exact), in another order."""
+    fields = event_fields(event)
+    first, *more = counted.parts(fields[-1][1])
+    counts: dict[str, float] = dict(first)
+    for part in more:
+        for term, times in part.items():
+            counts[term] = counts.get(term, 0) + times
+    for weight, text in fields[:-1]:
+        for term, times in counted(text).items():
+            counts[term] = counts.get(term, 0) + weight * times
+    return counts
+
+
+class _FieldTerms:
+    """The terms of the events' field texts; a text, or a description's paragraph, that
+    occurs more than once (a series' description, its boilerplate, a group's name) is
+    analyzed once. Texts are told apart by hash first, so that counting them stays small."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        hashes = array("q")
+        for event in events:
+            fields = event_fields(event)
+            hashes.extend(hash(text) for _, text in fields)
+            parts = paragraphs(fields[-1][1])
+            if parts:
+                hashes.extend(map(hash, parts))
+        found, times = np.unique(np.frombuffer(hashes, np.int64), return_counts=True)
+        self._repeated = set(found[times > 1].tolist())
+        self._known: dict[str, Counted] = {}
+
+    def __call__(self, text: str) -> Counter[str]:
+        return self._counted(text).counts
+
+    def parts(self, description: str) -> list[Counter[str]]:
+        """The counts of `description`, or of its paragraphs (to be added up)."""
+        pieces = None if hash(description) in self._repeated else paragraphs(description)
+        if pieces is None:
+            return [self(description)]
+        found = [self._counted(piece) for piece in pieces]
+        if any(piece.open_end for piece in found[:-1]):
+            return [self(description)]
+        return [piece.counts for piece in found]
+
+    def _counted(self, text: str) -> Counted:
+        found = self._known.get(text)
+        if found is None:
+            found = counted(text, implied=True)
+            if hash(text) in self._repeated:
+                self._known[text] = found
+        return found
 
 
 class EventIndex:
@@ -59,26 +118,36 @@ class EventIndex:
         self._columns(self.events)
 
     def _postings(self, events: Sequence[Event]) -> None:
-        docs, terms, freqs = array("i"), array("i"), array("f")
-        lengths = np.zeros(len(events), dtype=np.float64)
-        for row, event in enumerate(events):
-            counts = event_terms(event)
-            lengths[row] = sum(counts.values())
-            for term, freq in counts.items():
-                docs.append(row)
-                terms.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
-                freqs.append(freq)
-        order = np.lexsort((np.frombuffer(docs, np.int32), np.frombuffer(terms, np.int32)))
-        doc = np.frombuffer(docs, np.int32)[order]
-        term_of = np.frombuffer(terms, np.int32)[order]
-        tf = np.frombuffer(freqs, np.float32).astype(np.float64)[order]
-        df = np.bincount(term_of, minlength=len(self.vocabulary))
+        """Postings grouped by term, rows ascending within a term. Memory: the terms and weights
+        as analyzed (4 + 4 bytes a posting), then the order by term (4), then the index's own
+        rows and weights (4 + 4), never all at once."""
+        terms, freqs, sizes, lengths = array("i"), array("f"), array("q"), array("d")
+        vocabulary: dict[str, int] = {}  # term -> its number, numbered as first met
+        counted = _FieldTerms(events)
+        for event in events:
+            counts = _weighted_terms(event, counted)
+            lengths.append(sum(counts.values()))
+            sizes.append(len(counts))
+            if not vocabulary.keys() >= counts.keys():
+                for term in counts:
+                    vocabulary.setdefault(term, len(vocabulary))
+            terms.fromlist(list(map(vocabulary.__getitem__, counts)))
+            freqs.fromlist(list(counts.values()))
+        del counted  # its analyses, before the arrays below are made
+        self.vocabulary = vocabulary
         self.size = len(events)
-        self.idf = np.log1p((self.size - df + 0.5) / (df + 0.5))
-        norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if self.size else 1.0, 1e-9))
+        df = _counts(np.frombuffer(terms, np.int32), len(self.vocabulary))
         self._starts = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
-        self._docs = doc.copy()
-        self._saturation = (tf / (tf + norm[doc])).astype(np.float32)  # BM25's tf part / (k1+1)
+        self.idf = np.log1p((self.size - df + 0.5) / (df + 0.5))
+        order = _by_term(np.frombuffer(terms, np.int32), self._starts)
+        del terms
+        tf = np.frombuffer(freqs, np.float32)[order]
+        del freqs
+        self._docs = _rows_of(order, np.cumsum(np.frombuffer(sizes, np.int64)))
+        del order
+        length = np.frombuffer(lengths, np.float64) if self.size else np.zeros(0)
+        norm = K1 * (1 - B + B * length / max(float(length.mean()) if self.size else 1.0, 1e-9))
+        self._saturation = _saturate(tf, norm, self._docs)
 
     def _columns(self, events: Sequence[Event]) -> None:
         self.ids = np.array([e.id for e in events], dtype=np.int64)
@@ -154,3 +223,61 @@ class EventIndex:
 
 def _coordinate(value: float | None) -> float:
     return math.nan if value is None else float(value)
+
+
+STEP = 1 << 18  # postings handled at a time after analysis, so that temporary arrays stay small
+
+
+def _by_term(terms: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The positions of `terms` sorted by term, equal terms in position order (a stable sort),
+    as 4-byte integers: each term's postings are placed from its start in `starts`, a step of
+    postings at a time."""
+    order = np.empty(len(terms), dtype=np.int32 if len(terms) < 2**31 else np.int64)
+    placed = starts[:-1].copy()  # where the next posting of each term goes
+    for lo in range(0, len(terms), STEP):
+        part = terms[lo : lo + STEP]
+        within = _stable_order(part, len(placed))
+        ranked = part[within]
+        new = np.empty(len(ranked), dtype=bool)
+        new[:1] = True
+        np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
+        first = np.flatnonzero(new)  # where each run of one term begins in `ranked`
+        rank = np.arange(len(ranked)) - np.repeat(first, np.diff(first, append=len(ranked)))
+        order[placed[ranked] + rank] = lo + within
+        placed += np.bincount(part, minlength=len(placed))
+    return order
+
+
+def _stable_order(terms: np.ndarray, size: int) -> np.ndarray:
+    """`np.argsort(terms, kind="stable")` for numbers below `size`: by 16-bit halves, which
+    numpy sorts by radix (stable: low half first, then high)."""
+    if size <= 1 << 16:
+        return np.argsort(terms.astype(np.uint16), kind="stable")
+    low = np.argsort((terms & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((terms[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+def _counts(terms: np.ndarray, size: int) -> np.ndarray:
+    """`np.bincount(terms, minlength=size)` a step at a time (it copies its input as int64)."""
+    found = np.zeros(size, dtype=np.int64)
+    for lo in range(0, len(terms), STEP):
+        found += np.bincount(terms[lo : lo + STEP], minlength=size)
+    return found
+
+
+def _rows_of(order: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The event row of each posting position in `order` (event n's postings end at
+    `ends[n]`)."""
+    rows = np.empty(len(order), dtype=np.int32)
+    for lo in range(0, len(order), STEP):
+        rows[lo : lo + STEP] = np.searchsorted(ends, order[lo : lo + STEP], side="right")
+    return rows
+
+
+def _saturate(tf: np.ndarray, norm: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """BM25's tf part / (k1 + 1) of each posting, computed in float64 and stored as float32
+    in place of the frequencies."""
+    for lo in range(0, len(tf), STEP):
+        part = tf[lo : lo + STEP].astype(np.float64)
+        tf[lo : lo + STEP] = part / (part + norm[docs[lo : lo + STEP]])
+    return tf

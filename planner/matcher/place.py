@@ -7,7 +7,9 @@ Inside the radius nearer is a little better; outside it the score falls off quic
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -65,6 +67,7 @@ def local_day(event: Event, fallback: str) -> date:
     return event.start.astimezone(zone(event.timezone or fallback)).date()
 
 
+@functools.lru_cache(maxsize=1024)
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
@@ -77,19 +80,59 @@ def reach_bounds(
 ) -> np.ndarray:
     """For each event row, the largest `reach(...).factor` it can have, wherever the user is
     that day (at home or on any trip): one vectorized pass, for ordering candidates."""
-    lat, lon = index.lat[rows], index.lon[rows]
-    known = ~np.isnan(lat)
-    spots = np.column_stack((np.where(known, lat, 0.0), np.where(known, lon, 0.0)))
     best = np.zeros(len(rows))
-    for spot in [(profile.home_lat, profile.home_lon), *((t.lat, t.lon) for t in trips)]:
-        if spot[0] is None or spot[1] is None:
-            best = np.maximum(best, UNKNOWN)
-            continue
-        near = closeness(distances_km(spots, (spot[0], spot[1])), profile.radius_km)
-        best = np.maximum(best, np.where(known, near, UNKNOWN))
+    spots = [(profile.home_lat, profile.home_lon), *((t.lat, t.lon) for t in trips)]
+    for spot in spots:
+        best = np.maximum(best, _in_person(index, rows, profile, spot))
+    unknown = np.isnan(index.lat[rows]) | any(None in spot for spot in spots)
+    return _by_attendance(index, rows, profile, best, unknown)
+
+
+def day_reach_bounds(
+    index: EventIndex, rows: np.ndarray, profile: Profile, trips: tuple[Trip, ...]
+) -> np.ndarray:
+    """As `reach_bounds`, but a trip counts only for the events starting within a day of it
+    (the day an event starts where it happens is its UTC day, give or take one): tighter, for
+    ordering candidates."""
+    best = _in_person(index, rows, profile, (profile.home_lat, profile.home_lon))
+    unknown = np.isnan(index.lat[rows]) | (profile.home_lat is None or profile.home_lon is None)
+    days = np.floor(index.start[rows] / 86400)
+    for trip in trips:
+        first = (trip.starts_on - date(1970, 1, 1)).days - 1
+        last = (trip.ends_on - date(1970, 1, 1)).days + 1
+        near = np.flatnonzero((days >= first) & (days <= last))
+        if len(near):
+            spot = _in_person(index, rows[near], profile, (trip.lat, trip.lon))
+            best[near] = np.maximum(best[near], spot)
+            unknown[near] |= trip.lat is None or trip.lon is None
+    return _by_attendance(index, rows, profile, best, unknown)
+
+
+def _in_person(
+    index: EventIndex, rows: np.ndarray, profile: Profile, spot: tuple[float | None, float | None]
+) -> np.ndarray:
+    """The place factor of each row attended in person from `spot`."""
+    if spot[0] is None or spot[1] is None:
+        return np.full(len(rows), UNKNOWN)
+    lat, lon = index.lat[rows], index.lon[rows]
+    found = np.where(np.isnan(lat), UNKNOWN, 0.0)
+    # a venue more than FAR radii north or south is more than FAR radii away: 0, unmeasured
+    band = FAR * max(profile.radius_km, 1e-6) / EARTH_KM * (180 / math.pi) * (1 + 1e-6)
+    close = np.flatnonzero(np.abs(lat - spot[0]) <= band)
+    places = np.column_stack((lat[close], lon[close]))
+    found[close] = closeness(distances_km(places, (spot[0], spot[1])), profile.radius_km)
+    return found
+
+
+def _by_attendance(
+    index: EventIndex, rows: np.ndarray, profile: Profile, best: np.ndarray, unknown: np.ndarray
+) -> np.ndarray:
+    """The bound by kind of attendance. A hybrid event whose distance may be unknown can
+    reach `UNKNOWN`, as `reach` gives it whatever the attendance."""
     online = ONLINE if profile.online_ok else 0.0
     kind = index.attendance[rows]
     hybrid = np.maximum(best * HYBRID, online)
+    hybrid = np.where(unknown, np.maximum(hybrid, UNKNOWN), hybrid)
     in_person = np.where(kind == ATTENDANCE["hybrid"], hybrid, best)
     return np.where(kind == ATTENDANCE["online"], online, in_person)
 
@@ -104,15 +147,37 @@ class Reach:
 
 
 def reach(event: Event, at: Whereabouts, profile: Profile) -> Reach:
+    return reaches([event], [at], profile)[0]
+
+
+def reaches(events: Sequence[Event], ats: Sequence[Whereabouts], profile: Profile) -> list[Reach]:
+    """`reach` of each event from where the user is that day, the distances and closeness
+    computed together, per place the user is at."""
+    km: list[float | None] = [None] * len(events)
+    near = np.zeros(len(events))
+    groups: dict[tuple[float, float], list[int]] = {}
+    for n, (event, at) in enumerate(zip(events, ats, strict=True)):
+        if event.attendance != "online" and None not in (event.lat, event.lon, at.lat, at.lon):
+            groups.setdefault((at.lat, at.lon), []).append(n)  # type: ignore[arg-type]
+    for point, members in groups.items():
+        here = np.array([[events[n].lat, events[n].lon] for n in members], dtype=np.float64)
+        found = distances_km(here, point)
+        near[members] = closeness(found, profile.radius_km)
+        for n, value in zip(members, found.tolist(), strict=True):
+            km[n] = value
+    return [_reach(*found, profile) for found in zip(events, ats, km, near.tolist(), strict=True)]
+
+
+def _reach(
+    event: Event, at: Whereabouts, km: float | None, factor: float, profile: Profile
+) -> Reach:
     online = ONLINE if profile.online_ok else 0.0
     if event.attendance == "online":
         return Reach(online, "online" if online else "online, and you asked for in person only")
-    km = _distance(event, at)
     where = _from_where(at)
     if km is None:
         venue = event.venue or event.address or "venue not given"
         return Reach(UNKNOWN, f"{venue}: distance from {where} not known")
-    factor = float(closeness(np.array([km]), profile.radius_km)[0])
     if event.attendance == "hybrid":
         factor = max(factor * HYBRID, online)
     text = f"{_km(km)} from {where}" + (f" ({event.venue})" if event.venue else "")
@@ -121,13 +186,6 @@ def reach(event: Event, at: Whereabouts, profile: Profile) -> Reach:
     if event.attendance == "hybrid":
         text += ", or online" if online else ""
     return Reach(factor, text, km)
-
-
-def _distance(event: Event, at: Whereabouts) -> float | None:
-    if None in (event.lat, event.lon, at.lat, at.lon):
-        return None
-    here = np.array([[event.lat, event.lon]], dtype=np.float64)
-    return float(distances_km(here, (at.lat, at.lon))[0])  # type: ignore[arg-type]
 
 
 def _from_where(at: Whereabouts) -> str:

@@ -27,7 +27,16 @@ from planner.matcher.evidence import EvidenceTable, contact_weight
 from planner.matcher.feedback import decisions, learn
 from planner.matcher.index import ATTENDANCE, EventIndex
 from planner.matcher.introductions import introductions
-from planner.matcher.place import local_day, reach, reach_bounds, trip_text, whereabouts
+from planner.matcher.place import (
+    Reach,
+    Whereabouts,
+    day_reach_bounds,
+    local_day,
+    reach_bounds,
+    reaches,
+    trip_text,
+    whereabouts,
+)
 from planner.matcher.selection import (
     Budget,
     Candidate,
@@ -37,7 +46,15 @@ from planner.matcher.selection import (
     surprise,
 )
 from planner.matcher.text import fold, goal_query, surfaces
-from planner.matcher.timing import CLASH, clash, clash_text, fit, fit_bounds, horizon
+from planner.matcher.timing import (
+    CLASH,
+    clash,
+    clash_text,
+    fit,
+    fit_bounds,
+    horizon,
+    horizon_bounds,
+)
 
 PRIORITY = {1: 1.0, 2: 0.75, 3: 0.5}
 GOAL_MIN = 0.25  # goal relevance below this is no match
@@ -48,7 +65,7 @@ ROLE_PHRASE = {
     "attendee": "is going", "mentioned": "is named on the event",
 }  # fmt: skip
 NEAR = 0.75  # the least reach of a serendipity pick (in person, within the radius)
-CHUNK = 128  # candidates scored before the first check whether the rest can still make it
+CHUNK = 32  # candidates scored before the first check whether the rest can still make it
 SERENDIPITY_POOL = 64  # the off-topic events, most contacts first, weighed for serendipity
 
 
@@ -93,6 +110,7 @@ class _State:
         trips: Sequence[Trip],
     ) -> None:
         self.profile, self.index, self.now, self.trips = profile, index, now, tuple(trips)
+        self.home = Whereabouts(profile.home_lat, profile.home_lon, profile.timezone)
         self._goals(goals)
         self.decided = decisions(feedback)
         going = [i for i, kind in self.decided.items() if kind == "going" and i in index.row]
@@ -125,10 +143,17 @@ class _State:
             evidence = EvidenceTable(self.index, evidence)
         value = evidence.value(self.open)
         self.evidence = value.claims
+        self.claim_rows = value.rows
         self.repeats = value.repeats
         self.contact_score = value.score
         self.confirmed = value.confirmed
         self.contact_sum = value.total
+
+    def whereabouts(self, event: Event) -> Whereabouts:
+        """Where the user is on the event's day (at home, when there are no trips)."""
+        if not self.trips:
+            return self.home
+        return whereabouts(self.profile, self.trips, local_day(event, self.profile.timezone))
 
     def budget(self) -> Budget:
         profile = self.profile
@@ -139,36 +164,58 @@ class _State:
 
 def _ranked(state: _State, limit: int) -> tuple[list[Candidate], Budget]:
     """The picks, and the budget they used. Candidates are scored in order of an upper bound
-    of their score (interest x best reach x best time fit x most feedback can give, all
-    vectorized), in growing batches, until no unscored one can still make the list."""
+    of their score (interest x best reach that day x best time fit x horizon x most feedback
+    can give, all vectorized), in growing batches, until no unscored one can still make the
+    list."""
     qualified = state.open & ((state.best_goal >= GOAL_MIN) | state.confirmed)
     rows = np.flatnonzero(qualified)
     interest = (state.goal_score + CONTACT * state.contact_score)[rows]
-    places = reach_bounds(state.index, rows, state.profile, state.trips)
+    places = day_reach_bounds(state.index, rows, state.profile, state.trips)
     times = fit_bounds(state.index, rows, state.profile, state.trips)
-    bound = interest * places * times * state.learned.most()
-    order = np.argsort(-bound, kind="stable")
-    rows, bound = rows[order], bound[order]
+    soon = horizon_bounds(state.index, rows, state.now)
+    bound = interest * places * times * soon * state.learned.most()
+    order = _best_first(bound, 8 * CHUNK)
     scored: list[Candidate] = []
     picks: list[Candidate] = []
     budget = state.budget()
     start, size = 0, CHUNK
     while start < len(rows):
-        batch = rows[start : start + size]
-        scored.extend(c for c in (_scored(state, int(r)) for r in batch) if c)
+        if len(order) <= start + size < len(rows):
+            order = _best_first(bound, 4 * (start + size))
+        batch = rows[order[start : start + size]]
+        scored.extend(c for c in _scored_all(state, batch) if c)
         start, size = start + size, size * 2
         budget = state.budget()
         picks = select(scored, budget, limit, state.judged)
-        rest = bound[start] if start < len(rows) else -1.0
+        rest = bound[order[start]] if start < len(rows) else -1.0
         if len(picks) == limit and min(p.score for p in picks) > rest:
             break
     return picks, budget
 
 
-def _scored(state: _State, row: int) -> Candidate | None:
-    event, profile = state.index.events[row], state.profile
-    at = whereabouts(profile, state.trips, local_day(event, profile.timezone))
-    place = reach(event, at, profile)
+def _best_first(bound: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the `count` largest bounds (of all, when there are fewer), largest
+    first: a partition, then a sort of that part only."""
+    if count >= len(bound):
+        return np.argsort(-bound, kind="stable")
+    top = np.sort(np.argpartition(-bound, count)[:count])
+    return top[np.argsort(-bound[top], kind="stable")]
+
+
+def _scored_all(state: _State, rows: np.ndarray) -> list[Candidate | None]:
+    """`_scored` of each row, the distances to the events computed together."""
+    events = [state.index.events[row] for row in rows.tolist()]
+    ats = [state.whereabouts(event) for event in events]
+    places = reaches(events, ats, state.profile)
+    return [
+        _scored(state, *found) for found in zip(rows.tolist(), events, ats, places, strict=True)
+    ]
+
+
+def _scored(
+    state: _State, row: int, event: Event, at: Whereabouts, place: Reach
+) -> Candidate | None:
+    profile = state.profile
     if place.factor <= 0:
         return None
     when = fit(event, profile.availability, at.timezone)
@@ -202,17 +249,15 @@ def _serendipity_pool(state: _State) -> list[Candidate]:
     """Events from outside the user's goals, in person within reach, in free time, where
     contacts of theirs are or likely are, not like anything the user turned down."""
     pool = []
-    rows = np.fromiter(state.evidence, dtype=np.int64, count=len(state.evidence))
-    rows = rows[state.open[rows]]
-    reach_bound = reach_bounds(state.index, rows, state.profile, state.trips)
+    rows = state.claim_rows[state.open[state.claim_rows]]
     in_person = state.index.attendance[rows] != ATTENDANCE["online"]
-    rows = rows[(reach_bound >= NEAR) & in_person & (state.best_goal[rows] < OFF_TOPIC)]
+    rows = rows[in_person & (state.best_goal[rows] < OFF_TOPIC)]  # cheap tests first
+    rows = rows[reach_bounds(state.index, rows, state.profile, state.trips) >= NEAR]
     best_first = np.argsort(-state.contact_sum[rows], kind="stable")
-    for row in rows[best_first][:SERENDIPITY_POOL]:
-        claims = state.evidence[int(row)]
-        found = _scored(state, int(row))
+    for found in _scored_all(state, rows[best_first][:SERENDIPITY_POOL]):
         if found is None or found.judged or not found.free or found.reach < NEAR:
             continue
+        claims = state.evidence[found.row]
         text = "something different, outside your goals: " + _people_words(claims)
         value = sum(contact_weight(c) for c in claims) * found.reach
         reasons = [Reason("serendipity", text), *found.reasons]

@@ -12,11 +12,15 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
+from itertools import compress, count
+from typing import NamedTuple
 
 import snowballstemmer
 
 _STEMMER = snowballstemmer.stemmer("english")
-_EXTRA_FOLDS = str.maketrans({"ı": "i", "ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe"})
+_EXTRA_FOLDS = (("ı", "i"), ("ø", "o"), ("ł", "l"), ("đ", "d"), ("æ", "ae"), ("œ", "oe"))
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")  # accents are marks outside ASCII
 
 _STOP = """
 a about above after again against all also am an and any are as at be because been before being
@@ -107,17 +111,16 @@ _GO_BEFORE = re.compile(
     r"|communit|engineer|service|code|backend|module|generic|team|project|side|web|at\b))"
 )
 _GO_AFTER = re.compile(r"\b(in|with|of|about|using|learn|write|writing|running|meet) Go\b")
-# after folding: spellings the word splitter would break
+# after folding: spellings the word splitter would break (each with a string it needs)
 _SPELLINGS = (
-    (re.compile(r"c\+\+"), " cpp "),
-    (re.compile(r"(?<!\w)c#"), " csharp "),
-    (re.compile(r"(?<!\w)f#"), " fsharp "),
-    (re.compile(r"(?<!\w)\.net\b"), " dotnet "),
-    (re.compile(r"\b(node|next)\.?js\b"), r" \1js "),
-    (re.compile(r"\b([a-z0-9]+)\.js\b"), r" \1 "),
-    (re.compile(r"\bci/cd\b"), " cicd "),
+    ("c++", re.compile(r"c\+\+"), " cpp "),
+    ("c#", re.compile(r"(?<!\w)c#"), " csharp "),
+    ("f#", re.compile(r"(?<!\w)f#"), " fsharp "),
+    (".net", re.compile(r"(?<!\w)\.net\b"), " dotnet "),
+    ("js", re.compile(r"\b(node|next)\.?js\b"), r" \1js "),
+    (".js", re.compile(r"\b([a-z0-9]+)\.js\b"), r" \1 "),
+    ("ci/cd", re.compile(r"\bci/cd\b"), " cicd "),
 )
-_WORD = re.compile(r"[a-z0-9]+")
 _SHOWN = {"golang": "go"}  # how a word the spellings above rewrote is shown
 
 
@@ -125,8 +128,15 @@ def fold(text: str) -> str:
     """Lower case without accents: "Müller" -> "muller", "Aydın" -> "aydin"."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLDS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = text.casefold()
+    for letter, plain in _EXTRA_FOLDS:
+        if letter in folded:
+            folded = folded.replace(letter, plain)
+    return _NON_ASCII.sub(_without_marks, unicodedata.normalize("NFKD", folded))
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    return "".join(c for c in run.group() if not unicodedata.combining(c))
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -136,10 +146,62 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`, spellings like "C++" and "Node.js" kept whole."""
-    folded = fold(_GO_AFTER.sub(r"\1 golang", _GO_BEFORE.sub("golang", text)))
-    for pattern, replacement in _SPELLINGS:
-        folded = pattern.sub(replacement, folded)
-    return [w for w in _WORD.findall(folded) if len(w) > 1 and not w.isdigit()]
+    found = _runs(text)
+    return list(filter(_learned(found).kept.__contains__, found))
+
+
+def _runs(text: str) -> list[str]:
+    """The runs of letters and digits of `text` folded, short ones and numbers included."""
+    if "Go" in text:  # each pattern runs only where it can match: same words, less work
+        text = _GO_AFTER.sub(r"\1 golang", _GO_BEFORE.sub("golang", text))
+    folded = fold(text)
+    for needle, pattern, replacement in _SPELLINGS:
+        if needle in folded:
+            folded = pattern.sub(replacement, folded)
+    return folded.encode("ascii", "replace").translate(_SEPARATE).decode("ascii").split()
+
+
+# the runs of [a-z0-9] in a text, as `re.findall("[a-z0-9]+", ...)` finds them: every other
+# character (anything not ASCII first becomes "?") turned into a space, then split at spaces
+_SEPARATE = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for c in range(256))
+
+
+class _Words:
+    """What is known of each word met: the term it gives alone (its stem; "" when analysis
+    drops it: one letter, a number, a stop word), whether `words` keeps it, and whether an
+    equivalent phrase may start with it. Plain dict and set lookups, mapped over a text's
+    words at C speed; each new word is looked at once."""
+
+    LIMIT = 500_000  # words remembered before starting afresh
+
+    def __init__(self) -> None:
+        self.term: dict[str, str] = {}
+        self.kept: set[str] = set()
+        self.openers: set[str] = set()
+
+
+_WORDS = _Words()
+
+
+def _learned(found: list[str]) -> _Words:
+    """The word tables, knowing every word of `found`."""
+    global _WORDS
+    table = _WORDS
+    if all(map(table.term.__contains__, found)):
+        return table
+    new = set(found).difference(table.term)
+    if new and len(table.term) > _Words.LIMIT:
+        table = _WORDS = _Words()  # a new table: a caller still reading the old one is fine
+        new = set(found)
+    for word in new:
+        kept = len(word) > 1 and not word.isdigit()
+        root = stem(word) if kept else ""
+        if kept:
+            table.kept.add(word)
+        if root in _PHRASES:
+            table.openers.add(word)
+        table.term[word] = "" if word in STOP_WORDS else root
+    return table
 
 
 def _phrase_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
@@ -155,15 +217,36 @@ def _phrase_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     return table
 
 
+_PHRASES: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # while the table is built
 _PHRASES = _phrase_table()
+_WORDS = _Words()  # forget the words met while building the table, before openers were known
+_LONGEST = max(len(stems) for entries in _PHRASES.values() for stems, _ in entries)
 _IMPLIED = {
     " ".join(stem(w) for w in words(k)): tuple(" ".join(stem(w) for w in words(t)) for t in v)
     for k, v in IMPLIES.items()
 }
 
 
+SHORT = 256  # texts up to this long (titles, tags, goals) stay analyzed in a large cache
+
+
 def analyze(text: str, implied: bool = False) -> list[tuple[str, str]]:
     """(term, surface) for each meaningful word or equivalent phrase of `text`."""
+    found = _analyzed_short(text, implied) if len(text) <= SHORT else _analyzed(text, implied)
+    return list(found)
+
+
+@functools.lru_cache(maxsize=2048)
+def _analyzed_short(text: str, implied: bool) -> tuple[tuple[str, str], ...]:
+    return _analysis(text, implied)
+
+
+@functools.lru_cache(maxsize=64)  # a few descriptions: one pick's, read for each goal
+def _analyzed(text: str, implied: bool) -> tuple[tuple[str, str], ...]:
+    return _analysis(text, implied)
+
+
+def _analysis(text: str, implied: bool) -> tuple[tuple[str, str], ...]:
     tokens = words(text)
     stems = [stem(w) for w in tokens]
     pairs: list[tuple[str, str]] = []
@@ -181,7 +264,7 @@ def analyze(text: str, implied: bool = False) -> list[tuple[str, str]]:
         pairs.append((term, surface))
         if implied:
             pairs.extend((more, surface) for more in _IMPLIED.get(term, ()))
-    return pairs
+    return tuple(pairs)
 
 
 def _phrase_at(stems: list[str], at: int) -> tuple[str | None, int]:
@@ -189,6 +272,72 @@ def _phrase_at(stems: list[str], at: int) -> tuple[str | None, int]:
         if tuple(stems[at : at + len(phrase)]) == phrase:
             return term, len(phrase)
     return None, 0
+
+
+_IMPLIERS = frozenset(_IMPLIED)
+
+
+def term_counts(text: str, implied: bool = False) -> Counter[str]:
+    """How often each term of `analyze(text, implied)` occurs, without building the pairs:
+    the words are counted at once, and only where an equivalent phrase may start are they
+    read in order, as `analyze` reads them (a phrase takes its words' places)."""
+    return counted(text, implied).counts
+
+
+class Counted(NamedTuple):
+    """A text's `term_counts`, and whether its last words may begin an equivalent phrase
+    that words after them would complete (then the text cannot be counted on its own)."""
+
+    counts: Counter[str]
+    open_end: bool
+
+
+PARAGRAPH = "\n\n"
+
+
+def paragraphs(text: str) -> list[str] | None:
+    """`text` cut at its blank lines, when the `term_counts` of the parts add up to the
+    text's provided no part but the last has an `open_end`; None when a part cannot be read
+    alone: "Go" is told from "go" by the words after it, which may be past the line."""
+    if PARAGRAPH not in text or "Go" in text:
+        return None
+    return text.split(PARAGRAPH)
+
+
+def counted(text: str, implied: bool = False) -> Counted:
+    """`term_counts` of `text`, with whether its end is open (see `Counted`)."""
+    found = _runs(text)
+    table = _learned(found)
+    counts = Counter(map(table.term.__getitem__, found))
+    del counts[""]
+    open_end = False
+    if not table.openers.isdisjoint(found):
+        tokens = list(filter(table.kept.__contains__, found))  # the words, as `words` gives
+        open_end = not table.openers.isdisjoint(tokens[1 - _LONGEST :])
+        free, taken = 0, []
+        for at in compress(count(), map(table.openers.__contains__, tokens)):
+            if at < free:
+                continue
+            term, width = _phrase_at([stem(t) for t in tokens[at : at + _LONGEST]], 0)
+            if term is None:
+                continue
+            free = at + width
+            for token in tokens[at:free]:
+                if table.term[token]:
+                    counts[table.term[token]] -= 1
+                    taken.append(table.term[token])
+            if width > 1 or tokens[at] not in STOP_WORDS:
+                counts[term] += 1
+        for single in taken:  # the words a phrase took whole
+            if counts.get(single, 1) <= 0:
+                del counts[single]
+    if implied:
+        more: Counter[str] = Counter()
+        for term in _IMPLIERS.intersection(counts):
+            for other in _IMPLIED[term]:
+                more[other] += counts[term]
+        counts.update(more)
+    return Counted(counts, open_end)
 
 
 def terms(text: str, implied: bool = False) -> list[str]:
@@ -249,9 +398,15 @@ def as_written(text: str, surface: str) -> str:
     """The words of `text` that fold to `surface`: "Machine Learning" for "machine learning"
     in "Machine Learning Meetup"; `surface` itself when they are not found."""
     wanted = surface.split()
-    originals = re.findall(r"[^\W_]+", text)
-    folded = [fold(word) for word in originals]
+    originals, folded = _written(text)
     for at in range(len(folded) - len(wanted) + 1):
-        if folded[at : at + len(wanted)] == wanted:
+        if list(folded[at : at + len(wanted)]) == wanted:
             return " ".join(originals[at : at + len(wanted)])
     return surface
+
+
+@functools.lru_cache(maxsize=64)
+def _written(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of `text` as written, and folded."""
+    originals = tuple(re.findall(r"[^\W_]+", text))
+    return originals, tuple(fold(word) for word in originals)

@@ -7,9 +7,11 @@ part. An all-day event fits when any of its days has a free slot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -109,6 +111,14 @@ def horizon(event: Event, now: datetime) -> float:
 DAY = 86400
 
 
+def horizon_bounds(index: EventIndex, rows: np.ndarray, now: datetime) -> np.ndarray:
+    """`horizon` of each event row, vectorized, a hair above it (float rounding aside, never
+    under): for ordering candidates."""
+    days = (index.start[rows] - now.timestamp()) / DAY
+    later = np.maximum(LATE, 1.0 - (1.0 - LATE) * (days - SOON_DAYS) / (LATE_DAYS - SOON_DAYS))
+    return np.where(days <= SOON_DAYS, 1.0, later) * (1.0 + 1e-9)
+
+
 def fit_bounds(
     index: EventIndex, rows: np.ndarray, profile: Profile, trips: tuple[Trip, ...]
 ) -> np.ndarray:
@@ -117,7 +127,7 @@ def fit_bounds(
     cover, days the clock changes). One vectorized pass, for ordering candidates."""
     starts = index.start[rows]
     days = np.floor(starts / DAY).astype(np.int64)
-    unique_days, where = np.unique(days, return_inverse=True)
+    unique_days, where = _distinct(days)
     tz = zone(profile.timezone)
     offsets, steady = _offsets(unique_days, tz)
     local = starts + offsets[where]
@@ -133,16 +143,30 @@ def fit_bounds(
     return np.where(sure & ~free[weekday, hour.astype(np.int64)], OUTSIDE, 1.0)
 
 
-def _offsets(days: np.ndarray, tz: object) -> tuple[np.ndarray, np.ndarray]:
+def _distinct(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(days, return_inverse=True)` for day numbers, which span a few hundred values:
+    counted in place of sorted."""
+    if not len(days):
+        return days, np.zeros(0, dtype=np.int64)
+    first = int(days.min())
+    seen = np.zeros(int(days.max()) - first + 1, dtype=bool)
+    seen[days - first] = True
+    return np.flatnonzero(seen) + first, (np.cumsum(seen) - 1)[days - first]
+
+
+def _offsets(days: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
     """The zone's UTC offset (seconds) on each day, and whether it holds all day long."""
-    offsets, steady = np.zeros(len(days)), np.ones(len(days), dtype=bool)
-    for n, day in enumerate(days):
-        morning = datetime.fromtimestamp(int(day) * DAY, UTC).astimezone(tz)  # type: ignore[arg-type]
-        night = datetime.fromtimestamp(int(day + 1) * DAY - 1, UTC).astimezone(tz)  # type: ignore[arg-type]
-        first, last = morning.utcoffset(), night.utcoffset()
-        offsets[n] = first.total_seconds() if first else 0.0
-        steady[n] = first == last
-    return offsets, steady
+    found = [_day_offset(day, tz) for day in days.tolist()]
+    offsets = np.array([offset for offset, _ in found], dtype=np.float64)
+    return offsets, np.array([steady for _, steady in found], dtype=bool)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day_offset(day: int, tz: ZoneInfo) -> tuple[float, bool]:
+    morning = datetime.fromtimestamp(day * DAY, UTC).astimezone(tz)
+    night = datetime.fromtimestamp((day + 1) * DAY - 1, UTC).astimezone(tz)
+    first, last = morning.utcoffset(), night.utcoffset()
+    return (first.total_seconds() if first else 0.0), first == last
 
 
 def _maybe_away(days: np.ndarray, trips: tuple[Trip, ...]) -> np.ndarray:
