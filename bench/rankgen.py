@@ -289,6 +289,12 @@ LAST = [
     "Roth", "Beck", "Lang", "Adeyemi", "Banerjee", "Takahashi", "Moretti", "Ferreira", "Novák",
     "Eriksson", "Laine", "Kaya", "Aydın", "Sato", "Rahman", "Kumar", "Santos", "Dimitrov",
 ]
+# family names made of a root and an ending: "Lindqvist", "Novaková", "Hartmann", "Petrescu"
+_ROOTS = """Lind Berg Holm Stein Wald Roth Kar Nov Petr Mart Hart Brand Feld Sand Rosen Dahl Eng
+Falk Hol Kov Mar Jan Bal Dan Gust Hag Kir Lor Mor Nik Pav Ras Sor Tom Vas Wer Zel Bor Grab Lew"""
+_ENDS = """mann berg ström qvist ová ski ović sen son er ez ini escu ides oglu enko ak ek as us ing
+hof"""
+ROOTS, ENDS = _ROOTS.split(), _ENDS.split()
 COMPANIES = [
     "Zalando", "N26", "Delivery Hero", "SoundCloud", "Ecosia", "HelloFresh", "Trade Republic",
     "Contentful", "GetYourGuide", "Personio", "SAP", "Ableton", "Babbel", "Raisin", "Celonis",
@@ -354,8 +360,12 @@ class _Draw:
         self.now = now
         self.speakers: list[list[tuple[str, str, str | None]]] = [[] for _ in CITIES]
 
-    def name(self) -> str:
-        return f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
+    def name(self, common: float = 0.25) -> str:
+        """A full name; the family name from `LAST` with chance `common`, else made up, so
+        that two people share a name about as rarely as in life."""
+        rng = self.rng
+        last = rng.choice(LAST) if rng.random() < common else rng.choice(ROOTS) + rng.choice(ENDS)
+        return f"{rng.choice(FIRST)} {last}"
 
     def project(self) -> str:
         """A made-up project name, the common ones often, the rare ones rarely."""
@@ -611,7 +621,7 @@ def draw_contacts(draw: _Draw, count: int) -> list[Contact]:
             city = 0
         elif roll < 0.75:
             city = rng.randrange(1, len(CITIES))
-        name, company = draw.name(), rng.choice(COMPANIES)
+        name, company = draw.name(common=0.7), rng.choice(COMPANIES)
         user = f"{slug(name.split()[0])}{number}"
         urls = (f"https://github.com/{user}",) if rng.random() < 0.3 else ()
         if city is not None and rng.random() < 0.05:  # a speaker, on the city's speaker list

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -40,15 +40,11 @@ def event_fields(event: Event) -> list[tuple[float, str]]:
     ]
 
 
-def event_terms(
-    event: Event, counted: Callable[[str], Counter[str]] | None = None
-) -> dict[str, float]:
-    """Each term of `event` with its field-weighted frequency; `counted` gives the terms of
-    one field's text (`term_counts` with implied terms unless given)."""
+def event_terms(event: Event) -> dict[str, float]:
+    """Each term of `event` with its field-weighted frequency."""
     counts: dict[str, float] = {}
     for weight, text in event_fields(event):
-        found = counted(text) if counted else term_counts(text, implied=True)
-        for term, times in found.items():
+        for term, times in term_counts(text, implied=True).items():
             counts[term] = counts.get(term, 0.0) + weight * times
     return counts
 
@@ -119,8 +115,10 @@ class EventIndex:
 
     def _postings(self, events: Sequence[Event]) -> None:
         """Postings grouped by term, rows ascending within a term. Memory: the terms and weights
-        as analyzed (4 + 4 bytes a posting), then the order by term (4), then the index's own
-        rows and weights (4 + 4), never all at once."""
+        as analyzed (4 + 4 bytes a posting), the weights then in 2 bytes, the order by term (4),
+        then the index's own rows and weights (4 + 4), freed as they are used: at most 10
+        bytes a posting at any time, 8 of which the index keeps (12 if the weights would not
+        fit in 2 bytes)."""
         terms, freqs, sizes, lengths = array("i"), array("f"), array("q"), array("d")
         vocabulary: dict[str, int] = {}  # term -> its number, numbered as first met
         counted = _FieldTerms(events)
@@ -139,15 +137,16 @@ class EventIndex:
         df = _counts(np.frombuffer(terms, np.int32), len(self.vocabulary))
         self._starts = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
         self.idf = np.log1p((self.size - df + 0.5) / (df + 0.5))
+        tf, scale = _compact(np.frombuffer(freqs, np.float32))
+        del freqs
         order = _by_term(np.frombuffer(terms, np.int32), self._starts)
         del terms
-        tf = np.frombuffer(freqs, np.float32)[order]
-        del freqs
+        tf = tf[order]
         self._docs = _rows_of(order, np.cumsum(np.frombuffer(sizes, np.int64)))
         del order
         length = np.frombuffer(lengths, np.float64) if self.size else np.zeros(0)
         norm = K1 * (1 - B + B * length / max(float(length.mean()) if self.size else 1.0, 1e-9))
-        self._saturation = _saturate(tf, norm, self._docs)
+        self._saturation = _saturate(tf, scale, norm, self._docs)
 
     def _columns(self, events: Sequence[Event]) -> None:
         self.ids = np.array([e.id for e in events], dtype=np.int64)
@@ -274,10 +273,24 @@ def _rows_of(order: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _saturate(tf: np.ndarray, norm: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """BM25's tf part / (k1 + 1) of each posting, computed in float64 and stored as float32
-    in place of the frequencies."""
+def _compact(freqs: np.ndarray) -> tuple[np.ndarray, float]:
+    """The frequencies in 2 bytes each, as twice their value, when all are whole halves below
+    32768 (field weights of 3, 2, 1.5 and 1 make them halves), and the factor that gives them
+    back (0.5); else the frequencies as they are (1.0)."""
+    doubled = np.empty(len(freqs), dtype=np.uint16)
+    for lo in range(0, len(freqs), STEP):
+        part = freqs[lo : lo + STEP] * np.float32(2)
+        if len(part) and (part.max() > 65535 or not np.array_equal(part, np.floor(part))):
+            return freqs, 1.0
+        doubled[lo : lo + STEP] = part
+    return doubled, 0.5
+
+
+def _saturate(tf: np.ndarray, scale: float, norm: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """BM25's tf part / (k1 + 1) of each posting (its frequency `tf` x `scale`), computed in
+    float64 and stored as float32."""
+    found = np.empty(len(tf), dtype=np.float32)
     for lo in range(0, len(tf), STEP):
-        part = tf[lo : lo + STEP].astype(np.float64)
-        tf[lo : lo + STEP] = part / (part + norm[docs[lo : lo + STEP]])
-    return tf
+        part = tf[lo : lo + STEP].astype(np.float64) * scale
+        found[lo : lo + STEP] = part / (part + norm[docs[lo : lo + STEP]])
+    return found

@@ -135,7 +135,12 @@ class _State:
         for n, query in enumerate(self.queries):
             self.relevance[n] = self.index.relevance(query)
         weights = np.array([PRIORITY.get(g.priority, 0.5) for g in self.goals])
-        self.goal_score = weights @ np.where(self.relevance >= GOAL_MIN, self.relevance, 0.0)
+        # the weighted sum goal by goal, in float64: what `weights @ relevant` gives, without
+        # a BLAS call whose threads would spin beside the ranking
+        relevant = np.where(self.relevance >= GOAL_MIN, self.relevance, 0.0)
+        self.goal_score = np.zeros(size)
+        for weight, row in zip(weights, relevant, strict=True):
+            self.goal_score += weight * row
         self.best_goal = self.relevance.max(axis=0) if self.goals else np.zeros(size)
 
     def _contacts(self, evidence: Mapping[int, Sequence[ContactAtEvent]] | EvidenceTable) -> None:

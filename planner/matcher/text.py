@@ -296,9 +296,9 @@ PARAGRAPH = "\n\n"
 
 
 def paragraphs(text: str) -> list[str] | None:
-    """`text` cut at its blank lines, when the `term_counts` of the parts add up to the
-    text's provided no part but the last has an `open_end`; None when a part cannot be read
-    alone: "Go" is told from "go" by the words after it, which may be past the line."""
+    """`text` cut at its blank lines; None when it has none, or when its parts cannot be read
+    alone ("Go" is told from "go" by the words after it, which may be past the line). The
+    parts' `term_counts` add up to the text's when no part but the last has an `open_end`."""
     if PARAGRAPH not in text or "Go" in text:
         return None
     return text.split(PARAGRAPH)
