@@ -172,3 +172,24 @@ def chromium_browser(chromium: str) -> Iterator[Browser]:
         launched = p.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def multi(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """Multi-user mode on each database, with two accounts: ann@ and bob@example.org (password
+    `tests.accounts.PASSWORD`)."""
+    from datetime import UTC, datetime
+
+    from planner import db
+    from planner.accounts import create_user
+    from tests.accounts import PASSWORD
+
+    url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
+    application = make_app(url, tmp_path, MODE="multi")
+    with application.app_context():
+        session = db.session()
+        for name in ("ann", "bob"):
+            create_user(session, f"{name}@example.org", PASSWORD, datetime.now(UTC))
+        session.commit()
+        yield application
+        close(application)

@@ -3,51 +3,21 @@ flags, single-user mode, and one user never reaching another's sources or events
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from planner import db
-from planner.accounts import FAILURE_WINDOW, MAX_FAILURES_PER_ACCOUNT, create_user
+from planner.accounts import FAILURE_WINDOW, MAX_FAILURES_PER_ACCOUNT
 from planner.demo import build_feeds
 from planner.jobs import refresh_source
 from planner.models import Event, Source, User
 from planner.sources import add_file_source
-from tests.conftest import close, database_url, make_app
-
-PASSWORD = "correct horse battery"
-
-
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, "form without a CSRF token"
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next_: str = "") -> object:
-    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-    url = f"/sign-in?next={next_}" if next_ else "/sign-in"
-    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def multi(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """A multi-user app with two accounts, ann and bob, on each database."""
-    url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
-    app = make_app(url, tmp_path, MODE="multi")
-    with app.app_context():
-        session = db.session()
-        for name in ("ann", "bob"):
-            create_user(session, f"{name}@example.org", PASSWORD, datetime.now(UTC))
-        session.commit()
-        yield app
-        close(app)
+from tests.accounts import PASSWORD, csrf_token, sign_in
+from tests.conftest import close, make_app
 
 
 def test_pages_need_sign_in_and_come_back_after_it(multi: Flask) -> None:
@@ -56,7 +26,7 @@ def test_pages_need_sign_in_and_come_back_after_it(multi: Flask) -> None:
     assert away.status_code == 302 and away.location.startswith("/sign-in?next=/sources/")
     assert client.post("/sources/", data={"url": "https://example.org"}).status_code in (400, 401)
     signed = sign_in(client, "ANN@example.org ", next_="/sources/")
-    assert signed.status_code == 302 and signed.location == "/sources/"  # type: ignore[attr-defined]
+    assert signed.status_code == 302 and signed.location == "/sources/"
     page = client.get("/sources/").get_data(as_text=True)
     assert "ann@example.org" in page and "Sign out" in page and "single-user" not in page
 
@@ -91,17 +61,17 @@ def test_sign_up_can_be_closed(tmp_path: Path) -> None:
 def test_wrong_passwords_are_limited_per_account(multi: Flask) -> None:
     client = multi.test_client()
     wrong = sign_in(client, "ann@example.org", "not the password")
-    assert wrong.status_code == 401  # type: ignore[attr-defined]
-    assert "Wrong email or password" in wrong.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert wrong.status_code == 401
+    assert "Wrong email or password" in wrong.get_data(as_text=True)
     unknown = sign_in(client, "nobody@example.org", "whatever at all")
-    assert "Wrong email or password" in unknown.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "Wrong email or password" in unknown.get_data(as_text=True)
     for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
         sign_in(client, "ann@example.org", "still not it")
     locked = sign_in(client, "ann@example.org", PASSWORD)  # even the right one, for a while
-    assert locked.status_code == 429  # type: ignore[attr-defined]
-    assert "Too many failed sign-ins" in locked.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
     other = sign_in(multi.test_client(), "bob@example.org")  # another account is not locked
-    assert other.status_code == 302  # type: ignore[attr-defined]
+    assert other.status_code == 302
 
 
 def test_the_limit_passes_with_time(multi: Flask) -> None:
@@ -131,12 +101,12 @@ def test_next_never_leaves_the_site(multi: Flask, target: str) -> None:
     from urllib.parse import quote
 
     done = sign_in(multi.test_client(), "ann@example.org", next_=quote(target, safe=""))
-    assert done.location == "/"  # type: ignore[attr-defined]
+    assert done.location == "/"
 
 
 def test_next_within_the_site_is_kept(multi: Flask) -> None:
     done = sign_in(multi.test_client(), "ann@example.org", next_="/sources/%3Fx%3D1")
-    assert done.location == "/sources/?x=1"  # type: ignore[attr-defined]
+    assert done.location == "/sources/?x=1"
 
 
 def test_password_change_ends_other_sessions(multi: Flask) -> None:
@@ -150,14 +120,14 @@ def test_password_change_ends_other_sessions(multi: Flask) -> None:
     assert here.post("/account/password", data={**form, "current": PASSWORD}).status_code == 302
     assert here.get("/").status_code == 200  # this session goes on
     assert elsewhere.get("/").status_code == 302  # the other one is over
-    assert sign_in(multi.test_client(), "ann@example.org").status_code == 401  # type: ignore[attr-defined]
+    assert sign_in(multi.test_client(), "ann@example.org").status_code == 401
     fresh = sign_in(multi.test_client(), "ann@example.org", "a new long password")
-    assert fresh.status_code == 302  # type: ignore[attr-defined]
+    assert fresh.status_code == 302
 
 
 def test_cookie_flags(multi: Flask, tmp_path: Path) -> None:
     client = multi.test_client()
-    cookie = sign_in(client, "ann@example.org").headers["Set-Cookie"]  # type: ignore[attr-defined]
+    cookie = sign_in(client, "ann@example.org").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # development and tests run on plain http
     production = make_app(

@@ -97,9 +97,7 @@ def test_demo_load_fills_the_page(planner) -> None:
     assert "demo contacts: 7" in lines
     again = planner("demo", "load", "--now", "2026-03-02T09:00:00+00:00").stdout.splitlines()
     assert len(again) == 3  # the person is given once: nothing the user set is overwritten
-    picks = json.loads(
-        planner("recommend", "--now", "2026-03-02T09:00:00+00:00", "--json").stdout
-    )
+    picks = json.loads(planner("recommend", "--now", "2026-03-02T09:00:00+00:00", "--json").stdout)
     assert picks and all(set(p) >= {"event", "score", "reasons", "contacts"} for p in picks)
     kinds = {reason["kind"] for p in picks for reason in p["reasons"]}
     assert {"goal", "contact", "place", "time"} <= kinds

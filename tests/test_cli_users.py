@@ -5,7 +5,6 @@ status 2 and changes nothing."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +16,9 @@ from flask.testing import FlaskClient
 
 from planner.cli import main
 from planner.commands import users
+from tests.accounts import PASSWORD, sign_in
 from tests.conftest import close, make_app
 
-PASSWORD = "correct horse battery"
 Run = Callable[..., Result]
 
 
@@ -55,14 +54,6 @@ def web(tmp_path: Path, database: str) -> Iterator[FlaskClient]:
         close(app)
 
 
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
-    page = client.get("/sign-in").get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match
-    form = {"email": email, "password": password, "csrf_token": match.group(1)}
-    return client.post("/sign-in", data=form).status_code
-
-
 def shown(planner: Run, email: str) -> dict[str, Any]:
     result = planner("users", "show", email, "--json")
     assert result.exit_code == 0, result.output
@@ -80,8 +71,10 @@ def test_create_with_a_password_then_sign_in(planner: Run, tmp_path: Path, datab
         "home: Portland, OR → 45.52, -122.68 · America/Los_Angeles",
     ]
     with web(tmp_path, database) as client:
-        assert sign_in(client, "ada@example.org", PASSWORD + " ") == 401  # the line ending only
-        assert sign_in(client, "ada@example.org") == 302
+        assert (
+            sign_in(client, "ada@example.org", PASSWORD + " ").status_code == 401
+        )  # the line ending only
+        assert sign_in(client, "ada@example.org").status_code == 302
         assert "ada@example.org" in client.get("/goals/").get_data(as_text=True)
 
 
@@ -92,13 +85,13 @@ def test_without_a_password_no_sign_in_until_one_is_set(
     assert made.exit_code == 0 and "no password: cannot sign in" in made.stdout
     assert shown(planner, "bo@example.org")["can_sign_in"] is False
     with web(tmp_path, database) as client:
-        assert sign_in(client, "bo@example.org", "") != 302
+        assert sign_in(client, "bo@example.org", "").status_code != 302
     short = planner("users", "set-password", "bo@example.org", input="short\n")
     assert short.exit_code == 2 and "at least 10" in short.stderr
     done = planner("users", "set-password", "bo@example.org", input=PASSWORD + "\n")
     assert done.exit_code == 0, done.output
     with web(tmp_path, database) as client:
-        assert sign_in(client, "bo@example.org") == 302
+        assert sign_in(client, "bo@example.org").status_code == 302
     missing = planner("users", "set-password", "nobody@example.org", input=PASSWORD + "\n")
     assert missing.exit_code == 2 and missing.stderr == "planner: no user 'nobody@example.org'\n"
 
@@ -115,7 +108,7 @@ def test_set_password_on_a_terminal_asks_twice(
     assert done.exit_code == 0, done.output
     assert "password set for cy@example.org" in done.stdout
     with web(tmp_path, database) as client:
-        assert sign_in(client, "cy@example.org") == 302
+        assert sign_in(client, "cy@example.org").status_code == 302
 
 
 def test_every_profile_option_and_show(planner: Run) -> None:

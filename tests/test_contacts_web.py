@@ -29,6 +29,7 @@ from planner.geocode import geocode_contacts
 from planner.jobs import wait_background
 from planner.models import Contact, User
 from planner.sources import owner
+from tests.accounts import PASSWORD, csrf_token, signed_in
 from tests.browser import PHONE, serve, tab
 from tests.conftest import close, database_url, make_app
 
@@ -37,7 +38,6 @@ EXPORTS = sorted(p for p in DATA.iterdir() if p.suffix in (".csv", ".vcf"))
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 EVIL = '=HYPERLINK("http://evil.example","x")'
 FRENCH = "Nom,Courriel,Ville,Société,Rappel\n"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -55,10 +55,7 @@ def sqlite_client(app: Flask) -> Iterator[FlaskClient]:
 
 
 def token_of(client: FlaskClient, path: str = "/contacts/import") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+    return csrf_token(client.get(path).get_data(as_text=True))
 
 
 def upload(client: FlaskClient, content: bytes, name: str = "contacts.csv") -> TestResponse:
@@ -505,16 +502,6 @@ def multi_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]
         yield application
         wait_background()
         close(application)
-
-
-def signed_in(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    token = token_of(client, "/sign-in")
-    answer = client.post(
-        "/sign-in", data={"csrf_token": token, "email": email, "password": PASSWORD}
-    )
-    assert answer.status_code == 302, answer.text
-    return client
 
 
 def test_one_user_cannot_see_change_or_remove_anothers_contact(multi_app: Flask) -> None:

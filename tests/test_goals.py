@@ -4,16 +4,13 @@ never reaching another's goals, by URL guessing included."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from planner import db
-from planner.accounts import create_user
 from planner.goals import (
     MAX_GOALS,
     GoalError,
@@ -28,16 +25,10 @@ from planner.goals import (
 )
 from planner.models import Goal, User
 from planner.sources import owner
-from tests.conftest import close, database_url, make_app
+from tests.accounts import csrf_token
+from tests.accounts import signed_in as signed_in_client
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
-PASSWORD = "correct horse battery"
-
-
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, "form without a CSRF token"
-    return match.group(1)
 
 
 # --- the rules ---
@@ -164,25 +155,9 @@ def test_errors_are_shown_next_to_the_text(client: FlaskClient) -> None:
 # --- two users ---
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def multi(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
-    app = make_app(url, tmp_path, MODE="multi")
-    with app.app_context():
-        session = db.session()
-        for name in ("ann", "bob"):
-            create_user(session, f"{name}@example.org", PASSWORD, NOW)
-        session.commit()
-        yield app
-        close(app)
-
-
 def signed_in(app: Flask, email: str) -> tuple[FlaskClient, str]:
     """A client signed in as `email`, and a CSRF token of its session."""
-    client = app.test_client()
-    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-    done = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert done.status_code == 302, done.get_data(as_text=True)
+    client = signed_in_client(app, email)
     return client, csrf_token(client.get("/goals/").get_data(as_text=True))
 
 

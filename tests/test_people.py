@@ -22,12 +22,12 @@ from planner.cli import main
 from planner.models import Contact, Event, Goal, Trip, User
 from planner.recommend import update_evidence
 from planner.sources import owner
+from tests.accounts import PASSWORD, signed_in
 from tests.conftest import close, make_app
 
 NOW = "2026-03-02T09:00:00+00:00"  # a Monday
 BERLIN = ZoneInfo("Europe/Berlin")
 LISBON = ZoneInfo("Europe/Lisbon")
-PASSWORD = "a long enough passphrase"
 HOME = (52.5296, 13.4019)
 VENUE = (52.5312, 13.3846)
 LISBOA = (38.7223, -9.1393)
@@ -231,18 +231,8 @@ def multi(tmp_path: Path) -> Iterator[Flask]:
         close(app)
 
 
-def signed_in(app: Flask, name: str) -> FlaskClient:
-    client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert token is not None
-    data = {"email": f"{name}@example.org", "password": PASSWORD, "csrf_token": token.group(1)}
-    assert client.post("/sign-in", data=data).status_code == 302
-    return client
-
-
 def test_another_user_never_sees_my_contacts_or_gatherings(multi: Flask) -> None:
-    ann, bob = signed_in(multi, "ann"), signed_in(multi, "bob")
+    ann, bob = signed_in(multi, "ann@example.org"), signed_in(multi, "bob@example.org")
     ann_page = ann.get("/people/").get_data(as_text=True)
     bob_page = bob.get("/people/").get_data(as_text=True)
     names = ("Katrin Müller", "Nora Schmidt", "Jonas Weber", "Ana Costa", "Rui Alves", "Paul")

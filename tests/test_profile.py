@@ -25,13 +25,7 @@ from planner.profile import (
     update_profile,
 )
 from planner.sources import owner
-
-
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, "form without a CSRF token"
-    return match.group(1)
-
+from tests.accounts import csrf_token
 
 # --- availability in words ---
 

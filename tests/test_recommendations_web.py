@@ -26,6 +26,7 @@ from planner.jobs import refresh_source, wait_background
 from planner.models import Contact, Event, EventFeedback, Meeting, Recommendation, User
 from planner.recommend import update_evidence
 from planner.sources import add_file_source, owner
+from tests.accounts import PASSWORD, signed_in
 from tests.browser import PHONE, serve, tab
 from tests.conftest import close, make_app
 
@@ -33,7 +34,6 @@ TALK = "PyBerlin Talks: Typed Python in Production"
 POLARS = "PyBerlin Talks: Data Pipelines with Polars"
 STUDY = "Python Study Group: async & await"
 BERLIN = ZoneInfo("Europe/Berlin")
-PASSWORD = "correct horse battery"
 JSON = {"Accept": "application/json"}
 
 
@@ -408,14 +408,6 @@ def multi(tmp_path: Path) -> Iterator[Flask]:
         refresh_source(source.id)
         yield app
         close(app)
-
-
-def signed_in(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "lxml")
-    data = {"email": email, "password": PASSWORD, "csrf_token": token(page)}
-    assert client.post("/sign-in", data=data).status_code == 302
-    return client
 
 
 def test_another_user_cannot_mark_or_see_my_events(multi: Flask) -> None:

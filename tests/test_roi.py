@@ -49,10 +49,10 @@ from planner.roi import (
     tally,
 )
 from planner.sources import add_file_source
+from tests.accounts import PASSWORD, signed_in
 from tests.browser import PHONE, Tab, serve, tab
 from tests.conftest import close, database_url, make_app
 
-PASSWORD = "a long enough passphrase"
 TYPED = "PyBerlin Talks: Typed Python in Production"
 STUDY = "Python Study Group: async & await"
 POLARS = "PyBerlin Talks: Data Pipelines with Polars"
@@ -323,16 +323,6 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         bob = live(session, now, "bob@example.org", tmp_path)
         yield World(app, now, ann, bob)
         close(app)
-
-
-def signed_in(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    form = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
-    token = form.find("input", attrs={"name": "csrf_token"})
-    assert isinstance(token, Tag)
-    data = {"email": email, "password": PASSWORD, "csrf_token": token["value"]}
-    assert client.post("/sign-in", data=data).status_code == 302
-    return client
 
 
 def page_of(client: FlaskClient, path: str) -> BeautifulSoup:

@@ -4,7 +4,6 @@ the command line, and one user never reaching another's trips, by URL guessing i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -33,11 +32,12 @@ from planner.trips import (
     update_trip,
     where_on,
 )
-from tests.conftest import close, database_url, make_app
+from tests.accounts import csrf_token
+from tests.accounts import signed_in as signed_in_client
+from tests.conftest import close, make_app
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 TODAY = date(2025, 3, 1)
-PASSWORD = "correct horse battery"
 
 
 def day(text: str) -> date:
@@ -215,12 +215,6 @@ def test_span_says_the_days(first: str, last: str, text: str) -> None:
 # --- the pages ---
 
 
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, "form without a CSRF token"
-    return match.group(1)
-
-
 def ahead(days: int) -> str:
     return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
 
@@ -349,26 +343,9 @@ def test_edit_a_trip_then_remove_it(app: Flask) -> None:
 # --- two users ---
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def multi(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
-    app = make_app(url, tmp_path, MODE="multi")
-    with app.app_context():
-        session = db.session()
-        for name in ("ann", "bob"):
-            create_user(session, f"{name}@example.org", PASSWORD, NOW)
-        session.commit()
-        yield app
-        wait_background()
-        close(app)
-
-
 def signed_in(app: Flask, email: str) -> tuple[FlaskClient, str]:
     """A client signed in as `email`, and a CSRF token of its session."""
-    client = app.test_client()
-    token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-    done = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert done.status_code == 302, done.get_data(as_text=True)
+    client = signed_in_client(app, email)
     return client, csrf_token(client.get("/trips/").get_data(as_text=True))
 
 

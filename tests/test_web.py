@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from planner.demo_loader import load_demo
 from planner.jobs import refresh_source
 from planner.models import Event, Source
 from planner.sources import add_file_source, owner
+from tests.accounts import csrf_token
 from tests.localserver import LocalServer
 
 FEEDS = Path(__file__).parent / "data" / "ics"
@@ -27,12 +27,6 @@ FEEDS = Path(__file__).parent / "data" / "ics"
 def client(app: Flask) -> FlaskClient:
     list(load_demo(datetime.now(UTC)))
     return app.test_client()
-
-
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, "form without a CSRF token"
-    return match.group(1)
 
 
 def test_all_upcoming_lists_events_by_day(client: FlaskClient) -> None:
