@@ -8,6 +8,8 @@ remembered for what each goal and source has yielded.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -209,11 +211,35 @@ def recommend(
         limit=limit,
         serendipity=user.serendipity,
         trips=trip_records(session, user),
+        index=event_index(user.id, events),
     )
     found = [Recommended(m, by_id[m.event_id]) for m in matches if m.event_id in by_id]
     if remember:
         _remember(session, user, found, goals, now)
     return found
+
+
+_indexes: OrderedDict[int, tuple[tuple[matcher.Event, ...], matcher.EventIndex]] = OrderedDict()
+_indexes_lock = threading.Lock()
+KEPT_INDEXES = 32  # users whose event index this process keeps
+
+
+def event_index(owner_id: int, events: Sequence[matcher.Event]) -> matcher.EventIndex:
+    """The matcher's index of `events`, built again only when they changed since this
+    process last ranked for the owner (pages are viewed far more often than events change)."""
+    key = tuple(events)
+    with _indexes_lock:
+        kept = _indexes.get(owner_id)
+        if kept is not None and kept[0] == key:
+            _indexes.move_to_end(owner_id)
+            return kept[1]
+    index = matcher.EventIndex(key)
+    with _indexes_lock:
+        _indexes[owner_id] = (key, index)
+        _indexes.move_to_end(owner_id)
+        while len(_indexes) > KEPT_INDEXES:
+            _indexes.popitem(last=False)
+    return index
 
 
 def _remember(
