@@ -9,7 +9,7 @@ import pytest
 
 from planner.matcher import EventIndex
 from planner.matcher.index import K1, B, event_terms
-from planner.matcher.text import analyze, as_written, fold, goal_query, terms
+from planner.matcher.text import analyze, as_written, fold, goal_query, term_counts, terms
 from tests.test_matcher import event
 
 
@@ -127,3 +127,20 @@ def test_matched_terms_are_reported_per_event() -> None:
 
 def test_an_empty_index_scores_nothing() -> None:
     assert EventIndex([]).relevance({"rust": 1.0}).shape == (0,)
+
+
+@pytest.mark.parametrize("implied", [False, True])
+def test_term_counts_are_the_counts_of_analyze(implied: bool) -> None:
+    import json
+    from collections import Counter
+    from pathlib import Path
+
+    texts = [
+        "Machine learning and ML in production: data pipelines, ETL, k8s and Kubernetes.",
+        "Go meetup: we go to the Go conference. JS / JavaScript, TS, React.\n\nLLMs & AI.",
+    ]
+    for scenario in sorted((Path(__file__).parent / "data" / "matcher").glob("*.json")):
+        for item in json.loads(scenario.read_text())["events"]:
+            texts.append(item.get("description") or "")
+    for text in texts:
+        assert term_counts(text, implied) == Counter(t for t, _ in analyze(text, implied)), text

@@ -9,6 +9,7 @@ is not "Hanna").
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,10 +137,14 @@ for _number, _group in enumerate(NICKNAMES):
         _GROUPS.setdefault(_name, set()).add(_number)
 
 
+_NOT_KEY = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=65536)  # called for every word of every event's prose
 def key(word: str) -> str:
     """A name part folded, umlauts as their plain vowel: "Müller", "Mueller" -> "muller"."""
     folded = fold(word).replace("ae", "a").replace("oe", "o").replace("ue", "u")
-    return re.sub(r"[^a-z0-9]", "", folded)
+    return _NOT_KEY.sub("", folded)
 
 
 COMMON_SURNAMES = frozenset(key(name) for name in _COMMON_SURNAMES.split())

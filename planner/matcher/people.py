@@ -34,7 +34,7 @@ from planner.matcher.names import (
     sentence_at,
 )
 from planner.matcher.place import distances_km
-from planner.matcher.text import analyze, fold
+from planner.matcher.text import analyze, fold, term_counts
 
 STRENGTH = {"speaker": 5, "host": 4, "organizer": 3, "attendee": 2, "mentioned": 1, "likely": 0}
 TIE_ORDER = {"close": 0, "regular": 1, "weak": 2}
@@ -268,7 +268,7 @@ def _likely(index: ContactIndex, event: Event, confirmed: set[int]) -> list[Cont
     if not near:
         return []
     headline = {t for t, _ in analyze(" ".join((event.title, *event.categories)), implied=True)}
-    body = headline | {t for t, _ in analyze(event.description or "", implied=True)}
+    body = headline | set(term_counts(event.description or "", implied=True))
     found = []
     for cid, km in near:
         interests = index.interest_terms.get(cid, {})
