@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run test lint bench chromium wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,17 +28,34 @@ chromium:
 	  { $(SUDO) apt-get update >/dev/null 2>&1 && $(SUDO) apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; } || \
 	  echo "could not install Chromium: browser tests will be skipped (or fail under PLANNER_TEST_REQUIRE_SERVICES=1)"; }
 
-test: $(STAMP) chromium
+# The calendar-feed tests also parse the served feed with ical.js (Mozilla's parser) under node.
+JS := tests/js
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(JS) && npm ci --silent --no-audit --no-fund && touch node_modules/.installed; \
+	else echo "npm not found: the ical.js feed test will be skipped (or fail under PLANNER_TEST_REQUIRE_SERVICES=1)"; fi
+
+# bench/feed.py loads the app with wrk; installed here when missing (root or sudo needed).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update >/dev/null 2>&1 && $(SUDO) apt-get install -y --no-install-recommends wrk >/dev/null 2>&1; } || \
+	  echo "could not install wrk: bench/feed.py needs it"
+
+test: $(STAMP) chromium $(JS)/node_modules/.installed
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check planner scrapers tests bench worker.py
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/contacts.py
+	$(BIN)/python bench/eval_matcher.py
+	$(BIN)/python bench/rank.py
+	$(BIN)/python bench/feed.py
+	$(BIN)/python bench/digest.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -18,8 +18,10 @@ import click
 from planner.commands import Usage
 from planner.commands.admin import db, demo, serve
 from planner.commands.contacts import contacts
+from planner.commands.digest import digest
 from planner.commands.events import events
 from planner.commands.extract import extract
+from planner.commands.feeds import feeds
 from planner.commands.goals import goals
 from planner.commands.people import people
 from planner.commands.recommend import recommend
@@ -68,6 +70,8 @@ for command in (
     goals,
     contacts,
     trips,
+    feeds,
+    digest,
     db,
     demo,
     serve,

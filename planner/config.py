@@ -42,6 +42,13 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         str,
         "public address of the web app (links in feeds and mail)",
     ),
+    "SMTP_URL": (
+        None,
+        str,
+        "outgoing mail: `smtp://user:password@host:587` (STARTTLS when offered) or "
+        "`smtps://...:465`; unset: each digest is written as an .eml file in the instance folder",
+    ),
+    "MAIL_FROM": ("planner <planner@localhost>", str, "the From of the digest mail"),
     "MODE": (
         "single",
         str,

@@ -10,6 +10,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from planner import changes as _changes  # noqa: F401 - registers the data_version listeners
+
 EXTENSION = "planner.db"
 
 

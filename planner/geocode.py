@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from planner import db
+from planner.changes import touch
 from planner.geo import NOMINATIM_INTERVAL, Gazetteer, GeoError, NominatimGeocoder, Place, fold
 from planner.models import Contact, Event, GeoCache, Trip, User
 from planner.normalize import EventFields, fingerprint
@@ -197,6 +198,7 @@ def geocode_user(user_id: int, now: str | None = None) -> dict[str, Any]:
             values["timezone"] = place.timezone
     same = User.home_location.is_(None) if home is None else User.home_location == home
     changed: Any = session.execute(update(User).where(User.id == user_id, same).values(values))
+    touch(session, user_id)
     session.commit()
     session.expire(user)  # callers sharing the session (commands) read what was written
     if not changed.rowcount:
@@ -222,6 +224,7 @@ def geocode_trip(trip_id: int, now: str | None = None) -> dict[str, Any]:
     changed: Any = session.execute(
         update(Trip).where(Trip.id == trip_id, Trip.city == city).values(values)
     )
+    touch(session, trip.owner_id)
     session.commit()
     session.expire(trip)  # callers sharing the session (commands) read what was written
     if not changed.rowcount:

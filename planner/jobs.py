@@ -24,7 +24,7 @@ from planner.refresh import RefreshResult, refresh
 log = logging.getLogger(__name__)
 EXTENSION = "planner.jobs"
 _background_lock = threading.Lock()
-QUEUES = ("fetch", "geocode", "match")
+QUEUES = ("fetch", "geocode", "match", "mail")
 
 
 def init_app(app: Flask) -> None:
@@ -52,14 +52,33 @@ def enqueue(
     job_id: str | None = None,
     queue_name: str = "fetch",
     background: bool = False,
+    unique: bool = True,
 ) -> Any:
     """Run `func(*args)` on a worker, or in this process without Redis: right here, or with
     `background` on this process's job thread (never inside the web request). Returns the RQ
-    job, the result, or (background) a Future."""
+    job, the result, or (background) a Future.
+
+    On RQ a `job_id` is `unique` by default: while a job of that id is kept (queued, running,
+    or finished within its result's hour) enqueueing it again adds nothing and returns the
+    kept job, so two schedulers or a repeated tick queue a period's job once. Pass
+    `unique=False` for ids that coalesce work ("evidence-7"): the job is queued again."""
     q = queue(queue_name)
     if q is None:
         return _background(func, args) if background else func(*args)
-    return q.enqueue(func, *args, job_id=job_id, result_ttl=3600, failure_ttl=7 * 86400)
+    from rq.exceptions import DuplicateJobError
+
+    try:
+        return q.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            unique=unique and job_id is not None,
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+        )
+    except DuplicateJobError:
+        log.info("job %s is already queued or done: not queued again", job_id)
+        return q.fetch_job(job_id)
 
 
 def _background(func: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:
@@ -184,4 +203,4 @@ def enqueue_refresh(source_id: int, now: datetime | None = None) -> Any:
     """Queue (or run) a refresh of one source; the job id names the source and the hour."""
     moment = now or datetime.now(UTC)
     job_id = f"refresh-{source_id}-{moment:%Y%m%d%H}"
-    return enqueue(refresh_source, source_id, moment.isoformat(), job_id=job_id)
+    return enqueue(refresh_source, source_id, moment.isoformat(), job_id=job_id, unique=False)

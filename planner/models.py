@@ -87,6 +87,14 @@ class User(Base):
     serendipity: Mapped[bool] = mapped_column(default=True, server_default=true())  # one wild card
     # generic CSV contact imports: header signature -> {column header: contact field}
     csv_mappings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the weekly digest: on or off, and when (weekday 0 = Monday, hour, in the user's time zone)
+    digest_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
+    # random; signs the unsubscribe links of the user's mail (a new key revokes the old links)
+    mail_key: Mapped[str | None] = mapped_column(String(64))
+    # bumped when anything a feed or digest shows may have changed (planner/changes.py)
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sources: Mapped[list[Source]] = relationship(back_populates="owner")
@@ -174,6 +182,7 @@ class Event(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     gone_at: Mapped[datetime | None]  # no source lists it any more
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # iCal SEQUENCE
 
     links: Mapped[list[EventSource]] = relationship(back_populates="event", passive_deletes=True)
     people: Mapped[list[EventPerson]] = relationship(
@@ -385,3 +394,40 @@ class Recommendation(Base):
     source_ids: Mapped[list[Any]] = mapped_column(default=list)
     first_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedToken(Base):
+    """A private calendar feed URL: `kind` is "all" (recommended + going) or "going". The URL's
+    token is an HMAC of `seed` under the app's secret key: the database keeps the seed and the
+    token's SHA-256 (looked up on every request), never the token itself."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    seed: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]  # revoked or rotated: the URL answers 404
+    last_used_at: Mapped[datetime | None]
+
+
+class DigestSend(Base):
+    """One weekly digest: written (unique per user and week) before the mail is sent, so that a
+    retried or doubled job sends nothing twice. status: sending | sent | empty | failed |
+    skipped; a row left in "sending" was interrupted and waits for a person to decide."""
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (UniqueConstraint("owner_id", "week", name="uq_digest_sends_owner_week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    week: Mapped[str] = mapped_column(String(10))  # ISO week in the user's zone: "2026-W48"
+    status: Mapped[str] = mapped_column(String(10), default="sending")
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from planner import db, matcher
 from planner.attendance import feedback_records
+from planner.changes import touch
 from planner.matcher.evidence import contact_weight
 from planner.matcher.identity import interests
 from planner.models import (
@@ -133,6 +134,7 @@ def update_evidence(owner_id: int, now: str | None = None) -> dict[str, Any]:
     index = matcher.ContactIndex(contact_records(session, owner_id))
     events = upcoming_rows(session, owner_id, moment)
     session.execute(delete(ContactEvidence).where(ContactEvidence.owner_id == owner_id))
+    touch(session, owner_id)
     claims = 0
     for start in range(0, len(events), EVIDENCE_BATCH):
         for row in events[start : start + EVIDENCE_BATCH]:
@@ -163,6 +165,7 @@ def enqueue_evidence(owner_id: int) -> Any:
         job_id=f"evidence-{owner_id}",
         queue_name="match",
         background=True,
+        unique=False,
     )
 
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, insert, select, update
+from sqlalchemy import Select, and_, case, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from planner.changes import touch
 from planner.models import Event, EventPerson, EventSource, Source, SourceGroup
 from planner.normalize import EventFields
 
@@ -101,6 +102,8 @@ def upsert_events(
     retire_orphans(session, [old for old in moved if old is not None], now)
     report.added += len(new)
     report.updated += len(stale)
+    if fresh or stale:
+        touch(session, owner)
     return report
 
 
@@ -223,10 +226,24 @@ def _update_event(
         return old_id
     row = _event_row(event, now)
     del row["first_seen_at"]
+    row["sequence"] = case((_moved(event), Event.sequence + 1), else_=Event.sequence)
     session.execute(update(Event).where(Event.id == old_id, Event.owner_id == owner).values(row))
     ids[event.fingerprint] = old_id
     _replace_people(session, [(old_id, event)])
     return None
+
+
+def _moved(event: EventFields) -> Any:
+    """SQL: the stored event's time or place differs from `event` (calendar clients are told by
+    a higher SEQUENCE)."""
+    return or_(
+        Event.start != event.start,
+        Event.end.is_distinct_from(event.end),
+        Event.all_day != event.all_day,
+        Event.venue.is_distinct_from(event.venue),
+        Event.address.is_distinct_from(event.address),
+        Event.status != event.status,
+    )
 
 
 def _fill_gaps(
@@ -333,7 +350,10 @@ def retire_orphans(session: Session, event_ids: Iterable[int], now: datetime) ->
     still_listed = exists().where(
         and_(EventSource.event_id == Event.id, EventSource.gone_at.is_(None))
     )
-    for part in chunks(sorted(set(event_ids))):
+    ids = sorted(set(event_ids))
+    if ids:
+        touch(session, session.scalar(select(Event.owner_id).where(Event.id == ids[0])))
+    for part in chunks(ids):
         session.execute(
             update(Event)
             .where(Event.id.in_(part), ~still_listed)

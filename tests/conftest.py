@@ -6,6 +6,7 @@ PLANNER_TEST_REQUIRE_SERVICES=1 (CI) a missing service fails the test instead of
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import shutil
@@ -29,7 +30,30 @@ DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get(
     "PLANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("PLANNER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_BASE = "redis://127.0.0.1:6379"
+CLAIMS = range(2, 16, 2)  # a test run takes an even db n (and n + 1 for the politeness tests)
+
+
+def claim_redis_db() -> str:
+    """A Redis database of this test run's own, so that test runs side by side (a developer's
+    and CI's) never flush each other's jobs: claimed by a key in db 0 that expires."""
+    if "PLANNER_TEST_REDIS_URL" in os.environ:
+        return os.environ["PLANNER_TEST_REDIS_URL"]
+    try:
+        from redis import Redis
+
+        claims = Redis.from_url(f"{REDIS_BASE}/0", socket_connect_timeout=2)
+        for number in CLAIMS:
+            key = f"planner-test:claim:{number}"
+            if claims.set(key, os.getpid(), nx=True, ex=3 * 3600):
+                atexit.register(claims.delete, key)
+                return f"{REDIS_BASE}/{number}"
+    except Exception:  # no Redis here: the tests that need it say so
+        pass
+    return f"{REDIS_BASE}/{CLAIMS[0]}"
+
+
+REDIS_URL = claim_redis_db()
 REQUIRED = os.environ.get("PLANNER_TEST_REQUIRE_SERVICES") == "1"
 
 

@@ -245,3 +245,27 @@ def test_another_user_never_sees_my_contacts_or_gatherings(multi: Flask) -> None
         assert ann.get(link).status_code == 200
         assert bob.get(link).status_code == 404
     assert multi.test_client().get(next(iter(anns.values()))).status_code == 302  # sign in first
+
+
+def test_contacts_sharing_an_interest_at_one_event_are_worth_introducing(app: Flask) -> None:
+    session = db.session()
+    user = owner(session)
+    people = fill(session, user)
+    people["nora"].name = "Nora Schmidt"
+    start = soon(4)
+    session.add(
+        Event(
+            owner_id=user.id, fingerprint="rust-embedded", title="Rust on Microcontrollers",
+            start=start, end=start + timedelta(hours=2), timezone="Europe/Berlin",
+            description="Talks by Katrin Müller and Nora Schmidt on embedded Rust.",
+            venue="Kiezwerk", lat=VENUE[0], lon=VENUE[1],
+        )
+    )  # fmt: skip
+    session.commit()
+    update_evidence(user.id, datetime.now(UTC).isoformat())
+    page = app.test_client().get("/people/").get_data(as_text=True)
+    section = page[page.index('id="introductions"') :]
+    assert "Introduce Katrin Müller and Nora Schmidt" in section
+    assert "both into rust" in section
+    assert re.search(r'href="/events/\d+">Rust on Microcontrollers</a>', section)
+    assert 'href="#introductions"' in page

@@ -38,7 +38,9 @@ from tests.localserver import LocalServer
 USER_AGENT = "planner-test/1.0 (+https://planner.example/bot)"
 PAGE = b"<html><title>hello</title></html>"
 DISALLOW_PRIVATE = b"User-agent: *\nDisallow: /private\n"
-FETCH_REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path="/14"))  # this file's own db
+FETCH_REDIS_URL = urlunsplit(  # this file's own db: the one after the run's
+    urlsplit(REDIS_URL)._replace(path=f"/{int(urlsplit(REDIS_URL).path[1:]) + 1}")
+)
 
 
 class Clock:

@@ -93,3 +93,16 @@ def test_a_failing_source_does_not_fail_the_worker(
     db.session().expire_all()
     assert "HTTP 404" in db.session().get(Source, bad.id).last_error
     assert db.session().get(Source, good.id).events_found == 4
+
+
+def test_a_period_job_is_queued_once_however_often_it_is_asked(redis_app: Flask) -> None:
+    from planner.jobs import enqueue
+    from planner.recommend import update_evidence
+
+    first = enqueue(update_evidence, 1, job_id="evidence-check-1", queue_name="match")
+    again = enqueue(update_evidence, 1, job_id="evidence-check-1", queue_name="match")
+    assert again.id == first.id and queue("match").count == 1
+    coalesced = enqueue(
+        update_evidence, 1, job_id="evidence-check-1", queue_name="match", unique=False
+    )
+    assert coalesced.id == first.id and queue("match").count == 2

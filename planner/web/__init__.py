@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask, Response
 from flask_wtf import CSRFProtect
 
-from planner.web import auth, contacts, events, goals, people, profile, roi, sources, trips
+from planner.web import (
+    auth,
+    contacts,
+    digest,
+    events,
+    feeds,
+    goals,
+    people,
+    profile,
+    roi,
+    sources,
+    trips,
+)
 
 csrf = CSRFProtect()
 
@@ -20,7 +32,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(sources.bp)
-    for module in (profile, goals, contacts, trips, people, roi):
+    for module in (profile, goals, contacts, trips, people, roi, feeds, digest):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
     app.jinja_env.filters["ago"] = events.ago

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from planner import db, matcher
 from planner.agenda import when
 from planner.meet import ToMeet, gathering_for, people_to_meet
-from planner.models import Contact, Goal
+from planner.models import Contact, Event, Goal, User
+from planner.recommend import recommend
 from planner.web.viewer import viewer
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -47,12 +49,25 @@ class Groups:
             self.coffees.append(item)
 
 
+@dataclass(frozen=True)
+class ToIntroduce:
+    introduction: matcher.Introduction
+    event: Event
+
+
+def introductions_for(session: Session, user: User, now: datetime) -> list[ToIntroduce]:
+    """Introductions worth making at the viewer's recommended events, best event first."""
+    picks = recommend(session, user, now, remember=False)
+    return [ToIntroduce(i, pick.event) for pick in picks for i in pick.match.introductions]
+
+
 @bp.get("/")
 def index() -> str:
     session = db.session()
     user = viewer(session)
+    now = datetime.now(UTC)
     groups = Groups()
-    for item in people_to_meet(session, user, datetime.now(UTC)):
+    for item in people_to_meet(session, user, now):
         groups.add(item)
     groups.hosted = dict(sorted(groups.hosted.items(), key=lambda kv: kv[1].gathering.start))
     counts = {
@@ -63,7 +78,14 @@ def index() -> str:
             select(func.count()).select_from(Goal).where(Goal.owner_id == user.id, ~Goal.paused)
         ),
     }
-    return render_template("people/index.html", groups=groups, counts=counts, user=user, when=when)
+    return render_template(
+        "people/index.html",
+        groups=groups,
+        counts=counts,
+        user=user,
+        when=when,
+        introductions=introductions_for(session, user, now),
+    )
 
 
 @bp.get("/gatherings/<key>.ics")

@@ -1,0 +1,82 @@
+"""What changed for whom: each user's `data_version` rises in the same transaction as any change
+to what their calendar feed and digest show (events, sources, feedback, meetings, goals,
+contacts, trips, contact evidence, the profile), so that a cache keyed by it is invalidated by
+the change itself, in every process, with nothing to forget.
+
+ORM changes are noticed at flush time by the listeners below; bulk statements (the event store,
+geocoding updates, evidence rewrites) call `touch(session, owner_id)`. The bump runs once per
+user at commit, so a long refresh does not hold the user's row locked.
+
+    touch(session, owner_id)          # a bulk statement changed the owner's data
+    version_of(session, owner_id)     # -> the current version
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from planner.models import (
+    Contact,
+    ContactEvidence,
+    Event,
+    EventFeedback,
+    FeedToken,
+    Goal,
+    Meeting,
+    Recommendation,
+    Source,
+    Trip,
+    User,
+)
+
+KEY = "planner.touched"
+# rows with an owner whose change may change a feed or digest (Recommendation rows only record
+# what was shown; FeedToken rows are looked up by token, not shown)
+WATCHED = (Contact, ContactEvidence, Event, EventFeedback, Goal, Meeting, Source, Trip)
+IGNORED = (Recommendation, FeedToken)
+
+
+def touch(session: Session, owner_id: int | None) -> None:
+    """Note that the owner's data changed; their version rises when the session commits."""
+    if owner_id is not None:
+        session.info.setdefault(KEY, set()).add(owner_id)
+
+
+def version_of(session: Session, owner_id: int) -> int:
+    return session.scalar(select(User.data_version).where(User.id == owner_id)) or 0
+
+
+def _owner_of(row: Any) -> int | None:
+    if isinstance(row, User):
+        return row.id
+    if isinstance(row, WATCHED):
+        return row.owner_id
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _noticed(session: Session, _context: Any) -> None:
+    for row in (*session.new, *session.dirty, *session.deleted):
+        touch(session, _owner_of(row))
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    if session.info.get(KEY) or session.new or session.dirty or session.deleted:
+        session.flush()  # the listener above sees the last changes
+    owners = sorted(session.info.pop(KEY, ()))
+    if owners:
+        session.execute(
+            update(User)
+            .where(User.id.in_(owners))
+            .values(data_version=User.data_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(KEY, None)

@@ -1,0 +1,92 @@
+"""A user's data_version rises with every change a feed or digest would show, and only theirs;
+an event's SEQUENCE rises when its time, place or status changes, not for other edits.
+
+Runs on SQLite and on PostgreSQL (the `any_app` fixture)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from planner import db
+from planner.accounts import create_user
+from planner.changes import version_of
+from planner.ingest import Window, ingest
+from planner.models import Event, Goal, Source
+from planner.sources import add_file_source, owner
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+FEED = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:one@test\r
+DTSTAMP:20261101T000000Z\r
+DTSTART:20261201T180000Z\r
+DTEND:20261201T200000Z\r
+SUMMARY:{summary}\r
+LOCATION:{location}\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def feed(summary: str = "Rust meetup", location: str = "Haus 1, Berlin") -> bytes:
+    return FEED.format(summary=summary, location=location).encode()
+
+
+def read(source: Source, data: bytes) -> None:
+    session = db.session()
+    ingest(session, source, data, Window.around(NOW), NOW)
+    session.commit()
+
+
+def the_event() -> Event:
+    session = db.session()
+    session.expire_all()
+    return session.scalars(select(Event)).one()
+
+
+def test_versions_rise_for_the_owner_only(any_app: Flask, tmp_path: Path) -> None:
+    session = db.session()
+    me = owner(session)
+    other = create_user(session, "other@example.org", "a long enough password", NOW)
+    session.commit()
+    mine, theirs = version_of(session, me.id), version_of(session, other.id)
+
+    source = add_file_source(session, me, tmp_path / "a.ics", "ical", "feed")
+    session.commit()
+    read(source, feed())
+    after_events = version_of(session, me.id)
+    assert after_events > mine
+
+    session.add(Goal(owner_id=me.id, text="meet Rust developers", priority=1))
+    session.commit()
+    after_goal = version_of(session, me.id)
+    assert after_goal > after_events
+
+    read(source, feed())  # nothing new: no change
+    assert version_of(session, me.id) == after_goal
+    assert version_of(session, other.id) == theirs
+
+    session.rollback()
+    session.add(Goal(owner_id=other.id, text="hire", priority=2))
+    session.rollback()  # abandoned: no bump on a later commit
+    session.commit()
+    assert version_of(session, other.id) == theirs
+
+
+def test_sequence_rises_when_time_or_place_changes(any_app: Flask, tmp_path: Path) -> None:
+    session = db.session()
+    source = add_file_source(session, owner(session), tmp_path / "a.ics", "ical", "feed")
+    session.commit()
+    read(source, feed())
+    assert the_event().sequence == 0
+    read(source, feed(summary="Rust meetup: talks"))
+    assert the_event().sequence == 0  # the title is not the time or the place
+    read(source, feed(summary="Rust meetup: talks", location="Haus 2, Berlin"))
+    assert the_event().sequence == 1
