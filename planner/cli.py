@@ -27,6 +27,7 @@ from planner.commands.people import people
 from planner.commands.recommend import recommend
 from planner.commands.refresh import refresh
 from planner.commands.sources import import_, sources
+from planner.commands.status import status
 from planner.commands.trips import trips
 from planner.commands.users import users
 
@@ -72,6 +73,7 @@ for command in (
     trips,
     feeds,
     digest,
+    status,
     db,
     demo,
     serve,

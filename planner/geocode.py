@@ -158,28 +158,17 @@ def _lookup(
     return _cached(row, text), True
 
 
-RETRY_INTERVALS = [60, 300, 1800]  # seconds before each retry of a failed job (RQ's scheduler)
-
-
 def enqueue_geocode(kind: str, row_id: int) -> Any:
     """Queue the geocoding of a user's home (`user`), a trip, or an owner's `contacts` or
     `events` (row_id: the owner). On RQ a failing job (the service is down) is retried later
-    by a worker running the scheduler (`worker.py --with-scheduler`); without Redis it runs on
+    (planner.jobs.KINDS says when) by a worker running the scheduler; without Redis it runs on
     the in-process job thread, and the rows it could not locate stay pending."""
     if kind not in KINDS:
         raise ValueError(f"unknown geocoding kind {kind!r}")
-    from planner.jobs import enqueue, queue
+    from planner.jobs import enqueue
 
     func, job_id = GEOCODE_JOBS[kind], f"geocode-{kind}-{row_id}"
-    q = queue("geocode")
-    if q is None:
-        return enqueue(func, row_id, job_id=job_id, queue_name="geocode", background=True)
-    from rq import Retry
-
-    retry = Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
-    return q.enqueue(
-        func, row_id, job_id=job_id, retry=retry, result_ttl=3600, failure_ttl=7 * 86400
-    )
+    return enqueue(func, row_id, job_id=job_id, queue_name="geocode", background=True, unique=False)
 
 
 def geocode_user(user_id: int, now: str | None = None) -> dict[str, Any]:

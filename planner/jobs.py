@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,35 @@ from planner.refresh import RefreshResult, refresh
 log = logging.getLogger(__name__)
 EXTENSION = "planner.jobs"
 _background_lock = threading.Lock()
-QUEUES = ("fetch", "geocode", "match", "mail")
+QUEUES = ("fetch", "geocode", "match", "mail")  # a worker takes them in this order
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How RQ runs one kind of job: the time it may take before the worker stops it, and the
+    waits (seconds) before each retry after it failed (a database outage, a transient fetch
+    error: the job raises and is run again later)."""
+
+    timeout: int = 600
+    retries: tuple[int, ...] = (30, 300)
+
+
+# by job function name; the others get Kind()
+KINDS: dict[str, Kind] = {
+    "refresh_source": Kind(timeout=10 * 60, retries=(30, 120, 600)),
+    "geocode_user": Kind(timeout=5 * 60, retries=(60, 300, 1800)),
+    "geocode_trip": Kind(timeout=5 * 60, retries=(60, 300, 1800)),
+    "geocode_contacts": Kind(timeout=60 * 60, retries=(60, 300, 1800)),
+    "geocode_events": Kind(timeout=60 * 60, retries=(60, 300, 1800)),
+    "update_evidence": Kind(timeout=30 * 60, retries=(30, 300)),
+    "send_digest": Kind(timeout=5 * 60, retries=(60, 600)),
+    "send_digests": Kind(timeout=10 * 60, retries=(60,)),
+}
+
+
+class TransientFailure(Exception):
+    """A job failed in a way that may mend soon (a site timed out, answered 503): raised so that
+    RQ runs it again after the kind's wait; the failure is already recorded where users see it."""
 
 
 def init_app(app: Flask) -> None:
@@ -65,14 +94,19 @@ def enqueue(
     q = queue(queue_name)
     if q is None:
         return _background(func, args) if background else func(*args)
+    from rq import Retry
     from rq.exceptions import DuplicateJobError
 
+    kind = KINDS.get(func.__name__, Kind())
+    retry = Retry(max=len(kind.retries), interval=list(kind.retries)) if kind.retries else None
     try:
         return q.enqueue(
             func,
             *args,
             job_id=job_id,
             unique=unique and job_id is not None,
+            job_timeout=kind.timeout,
+            retry=retry,
             result_ttl=3600,
             failure_ttl=7 * 86400,
         )
@@ -167,6 +201,8 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
             source.next_fetch_at = moment + timedelta(seconds=source.refresh_interval)
         session.commit()
     log.info("refresh source=%s owner=%s: %s", source.id, source.owner_id, result.message)
+    if result.transient and _retries_left() > 0:
+        raise TransientFailure(f"source {source.id}: {result.message}; retried later")
     if result.ok:
         _geocode_venues(source.owner_id, moment)
         report = result.report
@@ -175,6 +211,14 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
 
             enqueue_evidence(source.owner_id)  # who speaks, hosts or is likely there
     return result.as_dict()
+
+
+def _retries_left() -> int:
+    """Retries RQ still has for the running job (0 outside a worker: nothing retries it)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return (job.retries_left or 0) if job is not None else 0
 
 
 def _geocode_venues(owner_id: int, moment: datetime) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import scrapers
 from planner.crawl import ingest_pages
-from planner.fetch import Fetcher, FetchError
+from planner.fetch import Fetcher, FetchError, is_transient
 from planner.ingest import IngestReport, Window, ingest
 from planner.models import Source
 from planner.normalize import clean_line
@@ -30,6 +30,7 @@ class RefreshResult:
     ok: bool
     message: str
     report: IngestReport | None = None
+    transient: bool = False  # the fetch failed in a way that a retry soon may mend
 
     def as_dict(self) -> dict[str, object]:
         return {"source_id": self.source_id, "ok": self.ok, "message": self.message}
@@ -51,7 +52,9 @@ def refresh(
     try:
         got = _download(source, fetcher, force or new_window)
     except (FetchError, OSError) as exc:
-        return _failed(session, source, now, _fetch_problem(exc), _retry_after(exc))
+        failed = _failed(session, source, now, _fetch_problem(exc), _retry_after(exc))
+        failed.transient = is_transient(exc)
+        return failed
     digest = hashlib.sha256(got.data).hexdigest() if got.data is not None else None
     unchanged = got.data is None or (
         digest == source.content_hash

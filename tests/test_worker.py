@@ -106,3 +106,19 @@ def test_a_period_job_is_queued_once_however_often_it_is_asked(redis_app: Flask)
         update_evidence, 1, job_id="evidence-check-1", queue_name="match", unique=False
     )
     assert coalesced.id == first.id and queue("match").count == 2
+
+
+def test_a_transient_failure_is_recorded_and_retried_later(
+    redis_app: Flask, local_server: LocalServer
+) -> None:
+    session = db.session()
+    flaky = add_source(session, owner(session), local_server.add("/busy.ics", b"", status=503))
+    session.commit()
+    job = enqueue_refresh(flaky.id)
+    assert job.retries_left == 3
+    finished = run_worker(redis_app)
+    assert finished.returncode == 0, finished.stderr
+    job.refresh()
+    assert job.get_status() == "scheduled" and job.retries_left == 2  # RQ runs it again later
+    db.session().expire_all()
+    assert "HTTP 503" in db.session().get(Source, flaky.id).last_error  # the owner sees why

@@ -12,6 +12,7 @@ from planner.web import (
     events,
     feeds,
     goals,
+    health,
     people,
     profile,
     roi,
@@ -32,7 +33,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(sources.bp)
-    for module in (profile, goals, contacts, trips, people, roi, feeds, digest):
+    for module in (profile, goals, contacts, trips, people, roi, feeds, digest, health):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
     app.jinja_env.filters["ago"] = events.ago

@@ -1,0 +1,97 @@
+"""Operations: `/healthz` says whether the database and Redis answer; `planner status` shows
+queues, failing sources, the last refresh and the last digest run."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from redis import Redis
+
+from planner.cli import main
+from tests.conftest import REDIS_URL, need, redis_error
+from tests.localserver import LocalServer
+
+
+def closed_port() -> int:
+    """A local port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_healthz_without_redis_is_ok(app: Flask) -> None:
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json == {"status": "ok", "database": "ok", "redis": "not configured"}
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_fails_when_redis_does_not_answer(app: Flask) -> None:
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json["status"] == "failing" and answer.json["database"] == "ok"
+    assert "ConnectionError" in answer.json["redis"]
+
+
+@pytest.mark.redis
+def test_healthz_with_redis(multi: Flask) -> None:
+    problem = redis_error()
+    if problem:
+        need("Redis", problem)
+    multi.config["REDIS_URL"] = REDIS_URL
+    answer = multi.test_client().get("/healthz")  # no sign-in needed, even with accounts
+    assert answer.status_code == 200 and answer.json["redis"] == "ok"
+
+
+@pytest.fixture
+def planner(tmp_path: Path):
+    env = {
+        "PLANNER_DEBUG": "1",
+        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "PLANNER_REDIS_URL": None,
+        "PLANNER_ALLOW_PRIVATE_URLS": "1",
+        "PLANNER_HOST_DELAY": "0",
+    }
+
+    def run(*args: str, **extra: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=env | extra)
+
+    assert run("db", "upgrade").exit_code == 0
+    return run
+
+
+def test_status_names_failing_sources(planner, local_server: LocalServer) -> None:
+    planner("sources", "add", local_server.add("/gone.ics", b"", status=404))
+    planner("sources", "add", local_server.add("/empty.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR"))
+    assert planner("refresh").exit_code == 1  # one source failed: the refresh says so
+    shown = planner("status")
+    assert shown.exit_code == 0, shown.output
+    assert "database: ok" in shown.stdout and "redis: not configured" in shown.stdout
+    assert "queues: none (no Redis" in shown.stdout
+    assert "sources: 2 (0 due, 1 failing)" in shown.stdout
+    assert "failing source 1 (user 1, 1x)" in shown.stdout and "HTTP 404" in shown.stdout
+    found = json.loads(planner("status", "--json").stdout)
+    assert found["failing"][0]["url"].endswith("/gone.ics")
+    assert found["last_refresh"] is not None and found["digests"]["last_run"] is None
+
+
+@pytest.mark.redis
+def test_status_counts_the_queues_and_fails_without_redis(planner) -> None:
+    problem = redis_error()
+    if problem:
+        need("Redis", problem)
+    Redis.from_url(REDIS_URL).flushdb()
+    shown = planner("status", "--json", PLANNER_REDIS_URL=REDIS_URL)
+    assert shown.exit_code == 0, shown.output
+    queues = json.loads(shown.stdout)["queues"]
+    assert list(queues) == ["fetch", "geocode", "match", "mail"]
+    assert queues["fetch"] == {"queued": 0, "started": 0, "scheduled": 0, "failed": 0}
+    down = planner("status", PLANNER_REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    assert down.exit_code == 1 and "redis: ConnectionError" in down.stdout
