@@ -1,6 +1,15 @@
-"""An RQ worker for planner: `python worker.py [--burst] [QUEUE ...]`.
+"""An RQ worker for planner: `python worker.py [--burst] [--with-scheduler] [QUEUE ...]`, or
+the scheduler process: `python worker.py --cron`.
 
-Each job runs inside a planner app context (database session, settings), like Flask-RQ does.
+A worker takes the queues fetch, geocode, match, mail in that order (or the ones named). Each job
+runs inside a planner app context (database session, settings), like Flask-RQ does, with a
+database connection of its own. `--with-scheduler` also runs RQ's scheduler, which re-queues
+jobs waiting for a retry (run it on every worker: they elect one among themselves).
+
+`--cron` runs RQ's cron scheduler instead: it queues `planner.jobs.tick` every minute, and each
+tick queues what is due (refreshes, geocoding, digests) under ids naming their period, so that
+two schedulers, or a restarted one, queue nothing twice. Run one (a second is harmless).
+
 Needs PLANNER_REDIS_URL; the database is PLANNER_DATABASE_URL as for the web app.
 """
 
@@ -38,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("queues", nargs="*", default=list(planner.jobs.QUEUES))
     parser.add_argument("--burst", action="store_true", help="quit when the queues are empty")
     parser.add_argument("--with-scheduler", action="store_true", help="also run RQ's scheduler")
+    parser.add_argument(
+        "--cron", action="store_true", help="run the scheduler process (no jobs) instead"
+    )
     args = parser.parse_args(argv)
     url = app.config.get("REDIS_URL")
     if not url:
@@ -45,9 +57,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     connection = Redis.from_url(url)
+    if args.cron:
+        return run_cron(connection)
     queues = [Queue(name, connection=connection) for name in args.queues]
     worker = Worker(queues, connection=connection, job_class=AppJob)
     worker.work(burst=args.burst, with_scheduler=args.with_scheduler)
+    return 0
+
+
+def run_cron(connection: Redis) -> int:
+    from rq.cron import CronScheduler
+
+    from planner.schedule import TICK_SECONDS
+
+    scheduler = CronScheduler(connection=connection)
+    scheduler.register(planner.jobs.tick, queue_name="fetch", interval=int(TICK_SECONDS))
+    scheduler.start()
     return 0
 
 

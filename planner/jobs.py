@@ -48,6 +48,7 @@ KINDS: dict[str, Kind] = {
     "update_evidence": Kind(timeout=30 * 60, retries=(30, 300)),
     "send_digest": Kind(timeout=5 * 60, retries=(60, 600)),
     "send_digests": Kind(timeout=10 * 60, retries=(60,)),
+    "tick": Kind(timeout=5 * 60, retries=()),  # the next tick comes a minute later
 }
 
 
@@ -211,6 +212,15 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
 
             enqueue_evidence(source.owner_id)  # who speaks, hosts or is likely there
     return result.as_dict()
+
+
+def tick(now: str | None = None) -> dict[str, Any]:
+    """Job: one tick of the schedule (`planner.schedule`): queue what is due now. Queued every
+    minute by the scheduler process (`worker.py --cron`); each job it queues has an id naming
+    its period, so a second scheduler or a repeated tick queues nothing twice."""
+    from planner.schedule import run_tick
+
+    return {"jobs": run_tick(parse_now(now))}
 
 
 def _retries_left() -> int:

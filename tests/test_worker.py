@@ -122,3 +122,44 @@ def test_a_transient_failure_is_recorded_and_retried_later(
     assert job.get_status() == "scheduled" and job.retries_left == 2  # RQ runs it again later
     db.session().expire_all()
     assert "HTTP 503" in db.session().get(Source, flaky.id).last_error  # the owner sees why
+
+
+def test_two_schedulers_queue_a_due_refresh_once(
+    redis_app: Flask, local_server: LocalServer
+) -> None:
+    import time
+
+    from rq.registry import FinishedJobRegistry
+
+    feed = build_feeds(datetime.now(UTC))[0]
+    session = db.session()
+    source = add_source(session, owner(session), local_server.add("/due.ics", feed.content))
+    session.commit()
+    env = dict(
+        os.environ,
+        PLANNER_DATABASE_URL=redis_app.config["DATABASE_URL"],
+        PLANNER_REDIS_URL=REDIS_URL,
+        PLANNER_DEBUG="1",
+        PLANNER_INSTANCE_PATH=redis_app.instance_path,
+    )
+    schedulers = [
+        subprocess.Popen(
+            [sys.executable, "worker.py", "--cron"], cwd=ROOT, env=env, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while queue("fetch").count < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # each scheduler queues its first tick at once
+    finally:
+        for process in schedulers:
+            process.terminate()
+            process.communicate(timeout=30)
+    assert queue("fetch").count == 2
+    finished = run_worker(redis_app)
+    assert finished.returncode == 0, finished.stderr
+    done = FinishedJobRegistry("fetch", connection=Redis.from_url(REDIS_URL)).get_job_ids()
+    assert sorted(j.split("-")[0] for j in done if j.startswith("refresh-")) == ["refresh"]
+    db.session().expire_all()
+    assert db.session().get(Source, source.id).events_found == 5
