@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from planner import db, matcher
+from planner import changes, db, matcher
 from planner.attendance import feedback_records
-from planner.changes import touch
+from planner.changes import touch, version_of
 from planner.matcher.evidence import contact_weight
 from planner.matcher.identity import interests
 from planner.models import (
@@ -198,33 +198,100 @@ def recommend(
 ) -> list[Recommended]:
     """The user's best upcoming events with reasons; remembered (per goal and source) unless
     `remember` is false."""
-    rows = upcoming_rows(session, user.id, now)
-    rows += judged_rows(session, user.id, {row.id for row in rows})
-    by_id = {row.id: row for row in rows}
-    events = [event_record(row) for row in rows]
-    contacts = {c.id: c for c in contact_records(session, user.id)}
-    goals = goal_records(session, user)
+    got = inputs_for(session, user, now)
     matches = matcher.match(
-        profile_of(user),
-        goals,
-        events,
-        evidence_of(session, user.id, contacts),
-        feedback_records(session, user),
+        got.profile,
+        got.goals,
+        got.events,
+        got.evidence,
+        got.feedback,
         now,
         limit=limit,
         serendipity=user.serendipity,
-        trips=trip_records(session, user),
-        index=event_index(user.id, events),
+        trips=got.trips,
+        index=got.index,
     )
+    by_id = _rows_by_id(session, user.id, [m.event_id for m in matches])
     found = [Recommended(m, by_id[m.event_id]) for m in matches if m.event_id in by_id]
     if remember:
-        _remember(session, user, found, goals, now)
+        _remember(session, user, found, got.goals, now)
     return found
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """All the matcher reads of one owner, as records: it changes only with the owner's data
+    (`User.data_version`, planner/changes.py), and with the hour (the upcoming window moves)."""
+
+    version: int
+    hour: datetime
+    profile: matcher.Profile
+    goals: list[matcher.Goal]
+    trips: list[matcher.Trip]
+    events: tuple[matcher.Event, ...]
+    index: matcher.EventIndex
+    contacts: dict[int, matcher.Contact]
+    evidence: dict[int, list[matcher.ContactAtEvent]]
+    feedback: list[matcher.Feedback]
+
+
+_inputs: OrderedDict[tuple[str, int, datetime], Inputs] = OrderedDict()
+_inputs_lock = threading.Lock()
+
+
+def inputs_for(session: Session, user: User, now: datetime) -> Inputs:
+    """The owner's matcher inputs, read again only when their data changed since this process
+    last read them, or the hour did (pages are viewed far more often than data changes)."""
+    version = version_of(session, user.id)  # flushes this session's changes first
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = (str(session.get_bind().engine.url), user.id, user.created_at)  # one database's user
+    uncommitted = bool(session.info.get(changes.KEY))  # not in `version` yet: read afresh
+    with _inputs_lock:
+        kept = _inputs.get(key)
+    if kept is not None and kept.version == version and kept.hour == hour and not uncommitted:
+        return kept
+    rows = upcoming_rows(session, user.id, hour)
+    rows += judged_rows(session, user.id, {row.id for row in rows})
+    events = tuple(event_record(row) for row in rows)
+    contacts = {c.id: c for c in contact_records(session, user.id)}
+    got = Inputs(
+        version=version,
+        hour=hour,
+        profile=profile_of(user),
+        goals=goal_records(session, user),
+        trips=trip_records(session, user),
+        events=events,
+        index=event_index(user.id, events),
+        contacts=contacts,
+        evidence=evidence_of(session, user.id, contacts),
+        feedback=feedback_records(session, user),
+    )
+    with _inputs_lock:
+        _inputs[key] = got
+        _inputs.move_to_end(key)
+        while len(_inputs) > KEPT_INDEXES:
+            _inputs.popitem(last=False)
+    return got
+
+
+def _rows_by_id(session: Session, owner_id: int, ids: list[int]) -> dict[int, Event]:
+    """The owner's event rows of `ids`, with their people and sources loaded."""
+    if not ids:
+        return {}
+    query = (
+        select(Event)
+        .where(Event.owner_id == owner_id, Event.id.in_(ids))
+        .options(
+            selectinload(Event.people),
+            selectinload(Event.links).selectinload(EventSource.source),
+        )
+    )
+    return {row.id: row for row in session.scalars(query)}
 
 
 _indexes: OrderedDict[int, tuple[tuple[matcher.Event, ...], matcher.EventIndex]] = OrderedDict()
 _indexes_lock = threading.Lock()
-KEPT_INDEXES = 32  # users whose event index this process keeps
+KEPT_INDEXES = 32  # users whose event index (and matcher inputs) this process keeps
 
 
 def event_index(owner_id: int, events: Sequence[matcher.Event]) -> matcher.EventIndex:

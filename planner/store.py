@@ -339,6 +339,8 @@ def mark_gone(
         if vanished:
             gone_links.append(link_id)
             events.add(event_id)
+    if gone_links:
+        touch(session, source.owner_id)  # the events' sources changed
     for part in chunks(gone_links):
         session.execute(update(EventSource).where(EventSource.id.in_(part)).values(gone_at=now))
     retire_orphans(session, events, now)

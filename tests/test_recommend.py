@@ -3,15 +3,15 @@ events stay the same, and built again when one changes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from planner import db
 from planner.demo_loader import load_demo, load_demo_person
 from planner.jobs import wait_background
-from planner.models import Event
+from planner.models import Event, User
 from planner.recommend import event_index, event_record, recommend, upcoming_rows
 from planner.sources import owner
 
@@ -39,3 +39,47 @@ def test_the_index_is_kept_until_the_events_change(app: Flask) -> None:
     session.commit()
     changed = [event_record(r) for r in upcoming_rows(session, user.id, now)]
     assert event_index(user.id, changed) is not first
+
+
+def test_the_inputs_are_read_again_when_the_data_changes(app: Flask) -> None:
+    from planner.models import Goal
+    from planner.recommend import inputs_for
+
+    now = datetime.now(UTC)
+    list(load_demo(now))
+    list(load_demo_person(now))
+    wait_background()
+    session = db.session()
+    user = owner(session)
+    first = inputs_for(session, user, now)
+    assert inputs_for(session, user, now) is first  # nothing changed: nothing read again
+    session.add(Goal(owner_id=user.id, text="learn about accessibility", priority=1))
+    pending = inputs_for(session, user, now)  # not committed yet: read afresh all the same
+    assert pending is not first and len(pending.goals) == len(first.goals) + 1
+    session.commit()
+    committed = inputs_for(session, user, now)
+    assert committed is not first and committed.version > first.version
+    assert inputs_for(session, user, now) is committed
+    later = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    assert inputs_for(session, user, later) is not committed  # the window moved on
+
+
+def test_two_databases_never_share_inputs(app: Flask, tmp_path) -> None:
+    from tests.conftest import close, make_app
+
+    now = datetime.now(UTC)
+    list(load_demo(now))
+    list(load_demo_person(now))
+    wait_background()
+    mine = recommend(db.session(), owner(db.session()), now, remember=False)
+    version = owner(db.session()).data_version
+    other = make_app(f"sqlite:///{tmp_path / 'other.sqlite3'}", tmp_path / "other")
+    try:
+        with other.app_context():  # the same user id, version and hour, in another database
+            session = db.session()
+            session.execute(update(User).values(data_version=version))
+            session.commit()
+            theirs = recommend(session, owner(session), now, remember=False)
+    finally:
+        close(other)
+    assert mine and theirs == []
