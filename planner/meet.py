@@ -15,16 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner import matcher
-from planner.attendance import feedback_records
 from planner.models import Contact, Event, User
-from planner.recommend import (
-    event_record,
-    evidence_of,
-    goal_records,
-    profile_of,
-    trip_records,
-    upcoming_rows,
-)
+from planner.recommend import inputs_for
 
 
 @dataclass(frozen=True)
@@ -36,23 +28,36 @@ class ToMeet:
 
 def people_to_meet(session: Session, user: User, now: datetime) -> list[ToMeet]:
     """What to do about each of the user's contacts most worth meeting, best first."""
-    query = select(Contact).where(Contact.owner_id == user.id).order_by(Contact.id)
-    rows = {row.id: row for row in session.scalars(query)}
-    contacts = [matcher.from_row(matcher.Contact, row) for row in rows.values()]
-    events = {row.id: row for row in upcoming_rows(session, user.id, now)}
+    got = inputs_for(session, user, now)
     found = matcher.people_to_meet(
-        profile_of(user),
-        goal_records(session, user),
-        contacts,
-        [event_record(row) for row in events.values()],
-        evidence_of(session, user.id, {c.id: c for c in contacts}),
+        got.profile,
+        got.goals,
+        list(got.contacts.values()),
+        got.events,
+        got.evidence,
         now,
-        trips=trip_records(session, user),
-        feedback=feedback_records(session, user),
+        trips=got.trips,
+        feedback=got.feedback,
         host=user.name,
     )
+    contact_ids = {s.contact.id for s in found}
+    event_ids = {s.event_id for s in found if s.event_id}
+    contacts = {
+        row.id: row
+        for row in session.scalars(
+            select(Contact).where(Contact.owner_id == user.id, Contact.id.in_(contact_ids))
+        )
+    }
+    events = {
+        row.id: row
+        for row in session.scalars(
+            select(Event).where(Event.owner_id == user.id, Event.id.in_(event_ids))
+        )
+    }
     return [
-        ToMeet(s, rows[s.contact.id], events.get(s.event_id) if s.event_id else None) for s in found
+        ToMeet(s, contacts[s.contact.id], events.get(s.event_id) if s.event_id else None)
+        for s in found
+        if s.contact.id in contacts
     ]
 
 
