@@ -4,7 +4,10 @@ queues, failing sources, the last refresh and the last digest run."""
 from __future__ import annotations
 
 import json
+import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,29 @@ def test_status_counts_the_queues_and_fails_without_redis(planner) -> None:
     assert queues["fetch"] == {"queued": 0, "started": 0, "scheduled": 0, "failed": 0}
     down = planner("status", PLANNER_REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
     assert down.exit_code == 1 and "redis: ConnectionError" in down.stdout
+
+
+@pytest.mark.redis
+def test_rq_info_sees_our_queues(redis_app_for_status: None) -> None:
+    from planner.jobs import enqueue_refresh
+
+    enqueue_refresh(1)
+    rq = Path(sys.executable).parent / "rq"
+    shown = subprocess.run(
+        [str(rq), "info", "--url", REDIS_URL, "fetch", "geocode", "match", "mail"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    counts = dict(re.findall(r"^(\w+)\s+\|\S*\s*(\d+),", shown, re.M))
+    assert counts == {"fetch": "1", "geocode": "0", "match": "0", "mail": "0"}
+
+
+@pytest.fixture
+def redis_app_for_status(app: Flask) -> None:
+    problem = redis_error()
+    if problem:
+        need("Redis", problem)
+    Redis.from_url(REDIS_URL).flushdb()
+    app.config["REDIS_URL"] = REDIS_URL
