@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
     for module in (profile, goals, contacts, trips, people, roi, feeds, digest, health):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
+    # unchanged feeds are answered before the app's per-request work (planner/web/feedserve.py)
+    app.wsgi_app = feeds.FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     app.jinja_env.filters["ago"] = events.ago
 
 
