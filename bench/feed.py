@@ -221,8 +221,8 @@ def fresh_builds(app: Any, path: str, user_id: int, builds: int, profile: str | 
     with the index dropped too (the events changed); then the two halves of a build (what the
     feed holds, the .ics bytes) timed apart. Wall and CPU milliseconds."""
     from planner import recommend
-    from planner.models import User
     from planner.feeds import build_calendar
+    from planner.models import User
     from planner.web.feeditems import feed_items
     from planner.web.feedserve import cache, listing_for
 
