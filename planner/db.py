@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,3 +93,19 @@ def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a bulk read or write allocates many objects
+    that all stay alive until it ends (a batch of parsed events, a user's rows loaded as ORM
+    objects): the collector would scan them, and every long-lived cache, again and again for
+    nothing. It runs again once the block is done (memory stays bounded by the block)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scrapers
+from planner.db import collector_paused
 from planner.geocode import zone_events
 from planner.models import EventSource, Source
 from planner.normalize import EventFields, normalize_event
@@ -108,7 +106,7 @@ def ingest(
     for batch in batches:
         chunk = parts if batch is None else parts.select(batch)
         report.parts_read += len(chunk.groups)
-        with _collector_paused():
+        with collector_paused():
             events, result = read_events(chunk, source.url, window, kind)
             _store(session, source, events, result, report, now)
         seen.update(e.source_uid for e in events)
@@ -135,21 +133,6 @@ def store_events(
     seen = {e.source_uid for e in events}
     _finish(session, source, report, now, window, seen, groups, set(removed))
     return report
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsing a batch allocates hundreds of thousands of objects that all stay alive until the
-    batch is stored: the cyclic garbage collector would scan them again and again for nothing.
-    It is paused for one batch (bounded memory) and runs once after it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _store(

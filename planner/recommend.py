@@ -250,10 +250,11 @@ def inputs_for(session: Session, user: User, now: datetime) -> Inputs:
         kept = _inputs.get(key)
     if kept is not None and kept.version == version and kept.hour == hour and not uncommitted:
         return kept
-    rows = upcoming_rows(session, user.id, hour)
-    rows += judged_rows(session, user.id, {row.id for row in rows})
-    events = tuple(event_record(row) for row in rows)
-    contacts = {c.id: c for c in contact_records(session, user.id)}
+    with db.collector_paused():
+        rows = upcoming_rows(session, user.id, hour)
+        rows += judged_rows(session, user.id, {row.id for row in rows})
+        events = tuple(event_record(row) for row in rows)
+        contacts = {c.id: c for c in contact_records(session, user.id)}
     got = Inputs(
         version=version,
         hour=hour,
