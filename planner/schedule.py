@@ -4,33 +4,37 @@ the web process that runs them, so a single-user install stays fresh with nothin
     due_jobs(now)                 # [(function, args, job_id)] for this tick
     run_tick(now)                 # run or queue them: on RQ with Redis, here without
     start_background(app)         # `planner serve` without Redis: tick every minute
+    send_digests(now)             # job: one `send_digest` per user whose digest is due
 
-Job ids name the period (the source and the hour, the owner and the hour), so that a tick
-repeated within the period queues nothing new on RQ.
+Job ids name the period (the source and the hour, the owner and the hour, the minute of the
+digest round; a digest's user and ISO week), so that a tick repeated within the period queues
+nothing new on RQ. The digests' database row per user and week guards against the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import or_, select
 
 from planner import db
-from planner.models import Contact, Event, Trip, User
+from planner.models import Contact, DigestSend, Event, Trip, User
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
+USER_BATCH = 1000  # users read at once when looking for due digests
 
 Job = tuple[Callable[..., Any], tuple[Any, ...], str]
 
 
 def due_jobs(now: datetime) -> list[Job]:
-    """The jobs this tick calls for: sources due for a refresh, places not looked up yet."""
+    """The jobs this tick calls for: sources due for a refresh, places not looked up yet, and
+    a round of the weekly digests when one is due (the round queues each due one)."""
     from planner.geocode import GEOCODE_JOBS
     from planner.jobs import due_sources, refresh_source
 
@@ -42,6 +46,8 @@ def due_jobs(now: datetime) -> list[Job]:
     ]
     for kind, ids in _pending_places().items():
         jobs += [(GEOCODE_JOBS[kind], (i, stamp), f"geocode-{kind}-{i}-{hour}") for i in ids]
+    if next(iter(due_digests(now)), None) is not None:
+        jobs.append((send_digests, (stamp,), f"digests-{now:%Y%m%d%H%M}"))
     return jobs
 
 
@@ -97,7 +103,74 @@ def run_tick(now: datetime | None = None) -> int:
 
 
 def _queue_of(job_id: str) -> str:
+    if job_id.startswith("digest"):
+        return "mail"
     return "geocode" if job_id.startswith("geocode-") else "fetch"
+
+
+def due_digests(now: datetime) -> Iterator[tuple[int, str, str]]:
+    """(user id, email, ISO week) of each user whose weekly digest is due at `now`: on, to an
+    address mail can reach, its weekday and hour come on the user's clock this week, and no
+    row yet for that week. Users are read in batches (the caller may commit in between)."""
+    from planner.digest import deliverable, due_week
+
+    session = db.session()
+    relay = bool(current_app.config.get("SMTP_URL"))
+    columns = (User.id, User.email, User.timezone, User.digest_weekday, User.digest_hour)
+    last = 0
+    while True:
+        query = select(*columns).where(User.digest_enabled, User.id > last).order_by(User.id)
+        batch = session.execute(query.limit(USER_BATCH)).all()
+        if not batch:
+            return
+        last = batch[-1].id
+        due = [
+            (user_id, email, week)
+            for user_id, email, timezone, weekday, hour in batch
+            if deliverable(email, relay) and (week := due_week(now, timezone, weekday, hour))
+        ]
+        if due:
+            sent = select(DigestSend.owner_id, DigestSend.week).where(
+                DigestSend.owner_id.in_([user_id for user_id, _, _ in due]),
+                DigestSend.week.in_({week for _, _, week in due}),
+            )
+            taken = {(owner_id, week) for owner_id, week in session.execute(sent)}
+            yield from (found for found in due if (found[0], found[2]) not in taken)
+        session.commit()  # no transaction held between batches
+
+
+def send_digests(now: str | None = None) -> dict[str, Any]:
+    """Job: queue `send_digest` for each due user on the "mail" queue, job id
+    `digest-<user>-<week>` (queued once: a second round finds it there); without Redis they
+    run here, one after the other over one SMTP connection, a failure logged and the others
+    sent."""
+    from planner.jobs import parse_now
+    from planner.mail import one_connection
+
+    moment = parse_now(now)
+    stamp, found, failed = moment.isoformat(), 0, 0
+    with one_connection():
+        for user_id, _, week in due_digests(moment):
+            found += 1
+            failed += not _send_or_queue(user_id, week, stamp)
+    return {"due": found, "failed": failed}
+
+
+def _send_or_queue(user_id: int, week: str, stamp: str) -> bool:
+    """Queue the user's digest on RQ, or (no Redis) send it here; False when that failed."""
+    from planner.digest import send_digest
+    from planner.jobs import enqueue
+
+    try:
+        enqueue(send_digest, user_id, week, stamp, job_id=f"digest-{user_id}-{week}",
+                queue_name="mail")  # fmt: skip
+    except Exception:
+        log.exception("digest for user %s, %s failed", user_id, week)
+        db.session().rollback()
+        return False
+    finally:
+        db.session().expunge_all()  # one user's rows at a time in memory, however many users
+    return True
 
 
 def start_background(app: Flask, interval: float = TICK_SECONDS) -> threading.Event:

@@ -1,0 +1,552 @@
+"""The weekly email digest: when it is due, what it says, and how it is sent at most once.
+
+    due_week(now, zone, weekday, hour)      # "2026-W48" once this week's slot has come, else None
+    gather(session, user, now)              # -> Digest: what this week's digest says (reads only)
+    compose(user, found, to_meet, ...)      # the same from data already read (pure)
+    render(digest, env, links)              # -> (text, html) from templates/mail/digest.*
+    send_digest(user_id, week, now)         # job: claim the (user, week) row, compose, send
+
+Never twice: the (user, week) row, with the Message-ID its mail will carry, is inserted and
+committed before anything is sent; a job that finds it taken does nothing. A row left in
+"sending" (a crash between claim and the server's answer) stays so until a person decides:
+`resend_digest` sends it again, `settle` marks it sent or skipped.
+`planner.schedule.send_digests` queues the due ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app
+from jinja2 import Environment
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from planner import db, matcher
+from planner.agenda import when
+from planner.attendance import FollowUp, follow_ups, marked_events
+from planner.jobs import parse_now
+from planner.mail import (
+    MailError,
+    MailUncertain,
+    build_message,
+    new_mail_key,
+    new_message_id,
+    transport_for,
+    unsubscribe_token,
+)
+from planner.matcher.place import local_day, reaches, whereabouts, zone
+from planner.meet import ToMeet, people_to_meet
+from planner.models import DigestSend, Event, User
+from planner.recommend import Recommended, event_record, profile_of, recommend, trip_records
+
+WINDOW = timedelta(days=14)  # "the next two weeks"
+POOL = 12  # recommendations read for one digest
+PEOPLE = 6  # at most this many in "people to meet"
+IN_PERSON = ("meet", "travel", "host")  # suggestions that make a digest worth sending
+ROLE_WORDS = {
+    "speaker": "speaking", "organizer": "organizing", "host": "hosting", "attendee": "going",
+    "mentioned": "named on the event", "likely": "likely there, not confirmed",
+}  # fmt: skip
+
+
+def week_of(now: datetime, timezone: str | None) -> str:
+    """The ISO week of `now` on the user's clock: "2026-W48"."""
+    year, week, _ = now.astimezone(zone(timezone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def due_week(now: datetime, timezone: str | None, weekday: int, hour: int) -> str | None:
+    """This week's (on the user's clock) once its slot, `weekday` (0 = Monday) at `hour`, has
+    come; None before. Wall-clock times: an hour skipped by a DST change is due right after."""
+    local = now.astimezone(zone(timezone))
+    if (local.weekday(), local.hour) < (weekday, hour):
+        return None
+    return week_of(now, timezone)
+
+
+def slot(now: datetime, timezone: str | None, weekday: int, hour: int, weeks: int = 0) -> datetime:
+    """The digest's time in the week of `now` (`weeks` later), on the user's clock."""
+    local = now.astimezone(zone(timezone))
+    day = local.date() + timedelta(days=weekday - local.weekday() + 7 * weeks)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=zone(timezone))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One of the user's contacts at an event, and the evidence for it."""
+
+    name: str
+    role: str  # in words: "speaking", "likely there, not confirmed", ...
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """An event in the digest, as the mail shows it."""
+
+    event_id: int
+    title: str
+    day: str
+    clock: str
+    start: datetime
+    where: str
+    attendance: str
+    near: bool  # in person, within the user's radius of where they are that day
+    city: str | None  # where "near" is: home, or the trip's city
+    reasons: tuple[str, ...] = ()
+    contacts: tuple[Seen, ...] = ()
+    invites: tuple[str, ...] = ()  # "Invite ...", "Meet ... here" from people to meet
+    serendipity: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    """A contact worth meeting: the suggestion (at an event, a gathering, a coffee, a call)."""
+
+    contact_id: int
+    name: str
+    kind: str
+    text: str
+    reasons: tuple[str, ...]
+    event_id: int | None = None
+    event_title: str | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What one week's digest says."""
+
+    name: str | None
+    email: str
+    timezone: str
+    week: str
+    first_day: date
+    last_day: date
+    city: str | None
+    per_week: int
+    near: tuple[Item, ...] = ()
+    rest: tuple[Item, ...] = ()
+    left_out: int = 0  # good events the budget kept out of this digest
+    going: tuple[Item, ...] = ()
+    people: tuple[Person, ...] = ()  # those not already named at an event above
+    follow_ups: tuple[Person, ...] = ()
+    headline: Person | None = None  # the best chance to meet someone, for the subject
+
+    @property
+    def events(self) -> int:
+        return len(self.near) + len(self.rest)
+
+    @property
+    def worth_sending(self) -> bool:
+        """Events, a chance to meet someone in person, or follow-ups due: else no mail."""
+        chances = any(p.kind in IN_PERSON for p in self.people)
+        return bool(self.events or chances or self.follow_ups)
+
+    @property
+    def subject(self) -> str:
+        if self.near:
+            head = f"This week: {_count(len(self.near), 'meetup')} near {self.city or 'you'}"
+        elif self.events:
+            head = f"This week: {_count(self.events, 'event')} picked for you"
+        elif any(p.kind in IN_PERSON for p in self.people):
+            head = "This week: people to meet"
+        else:
+            head = f"This week: {_count(len(self.follow_ups), 'follow-up')} due"
+        if self.headline is not None and self.headline.event_title:
+            head += f" — meet {self.headline.name} at {short_title(self.headline.event_title)}"
+        return " ".join(head.split())
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def short_title(title: str, most: int = 40) -> str:
+    """The series part of a title ("PyBerlin Talks: Typed Python" -> "PyBerlin Talks")."""
+    head = title
+    for mark in (": ", " – ", " — ", " - ", " | "):
+        head = head.split(mark, 1)[0]
+    head = " ".join(head.split())
+    return head if len(head) <= most else head[: most - 1].rstrip() + "…"
+
+
+def home_city(home: str | None) -> str | None:
+    """The city of a home place as typed ("Portland, OR" -> "Portland")."""
+    city = (home or "").split(",")[0].strip()
+    return city or None
+
+
+# --- what the digest says ---------------------------------------------------------------------
+
+
+def gather(session: Session, user: User, now: datetime, remember: bool = False) -> Digest:
+    """This week's digest for `user` from the database; records what was recommended only
+    with `remember` (a real send), nothing else."""
+    found = recommend(session, user, now, limit=POOL, remember=remember)
+    going = [event for event, _ in marked_events(session, user, ("going",), now, now + WINDOW)]
+    today = now.astimezone(zone(user.timezone)).date()
+    return compose(
+        user,
+        found,
+        people_to_meet(session, user, now),
+        going,
+        follow_ups(session, user, today),
+        trip_records(session, user),
+        now,
+    )
+
+
+def compose(
+    user: User,
+    found: Sequence[Recommended],
+    to_meet: Sequence[ToMeet],
+    going: Sequence[Event],
+    due: Sequence[FollowUp],
+    trips: Sequence[matcher.Trip],
+    now: datetime,
+) -> Digest:
+    """The digest from what was read: nearby in-person events of the next two weeks first,
+    then the best of the rest, at most two weeks' budget of events in all."""
+    items = _items(user, found, to_meet, trips)
+    soon = now + WINDOW
+    near = [item for item in items if item.near and item.start < soon]
+    others = [item for item in items if not (item.near and item.start < soon)]
+    room = max(2 * user.events_per_week - len(near), 0)
+    shown = {item.event_id for item in near + others[:room]}
+    people = [t for t in to_meet if t.event is None or t.event.id not in shown][:PEOPLE]
+    headline = _headline(to_meet, shown | {t.event.id for t in people if t.event is not None})
+    cities = {item.city for item in near}
+    today = now.astimezone(zone(user.timezone)).date()
+    return Digest(
+        name=user.name,
+        email=user.email,
+        timezone=user.timezone,
+        week=week_of(now, user.timezone),
+        first_day=today,
+        last_day=today + WINDOW - timedelta(days=1),
+        city=cities.pop() if len(cities) == 1 else None,
+        per_week=user.events_per_week,
+        near=tuple(near),
+        rest=tuple(others[:room]),
+        left_out=max(len(others) - room, 0),
+        going=tuple(_item(user, event) for event in going),
+        people=tuple(_person(item) for item in people),
+        follow_ups=tuple(_follow_up(item) for item in due),
+        headline=_person(headline) if headline is not None else None,
+    )
+
+
+def _headline(to_meet: Sequence[ToMeet], named: set[int]) -> ToMeet | None:
+    """The best chance to meet someone at an event the digest names, for the subject."""
+    for item in to_meet:
+        at_event = item.suggestion.kind in ("meet", "travel") and item.event is not None
+        if at_event and item.event is not None and item.event.id in named:
+            return item
+    return None
+
+
+def _items(
+    user: User,
+    found: Sequence[Recommended],
+    to_meet: Sequence[ToMeet],
+    trips: Sequence[matcher.Trip],
+) -> list[Item]:
+    profile = profile_of(user)
+    records = [event_record(r.event) for r in found]
+    ats = [whereabouts(profile, tuple(trips), local_day(e, profile.timezone)) for e in records]
+    places = reaches(records, ats, profile)
+    items = []
+    for pick, at, place in zip(found, ats, places, strict=True):
+        near = pick.event.attendance != "online" and place.km is not None
+        near = near and (place.km or 0.0) <= profile.radius_km
+        city = at.trip.city if at.trip is not None else home_city(user.home_location)
+        items.append(_item(user, pick.event, pick.match, near, city, to_meet))
+    return items
+
+
+def _item(
+    user: User,
+    event: Event,
+    match: matcher.Match | None = None,
+    near: bool = False,
+    city: str | None = None,
+    to_meet: Sequence[ToMeet] = (),
+) -> Item:
+    local = when(event, user.timezone)
+    where = ", ".join(dict.fromkeys(p for p in (event.venue, event.address) if p))
+    reasons = tuple(r.text for r in match.reasons if r.kind != "contact") if match else ()
+    claims = match.contacts if match else []
+    roles = {c.contact_id: c.role for c in claims}
+    return Item(
+        event_id=event.id,
+        title=event.title,
+        day=local.day,
+        clock=local.clock,
+        start=event.start,
+        where=where or ("online" if event.attendance == "online" else "place not given"),
+        attendance=event.attendance,
+        near=near,
+        city=city,
+        reasons=reasons,
+        contacts=tuple(_seen(claim) for claim in claims),
+        invites=tuple(
+            _invite(t, roles.get(t.contact.id))
+            for t in to_meet
+            if t.event is not None and t.event.id == event.id
+        ),
+        serendipity=bool(match and match.serendipity),
+    )
+
+
+def _seen(claim: matcher.ContactAtEvent) -> Seen:
+    role = ROLE_WORDS.get(claim.role, claim.role)
+    return Seen(claim.name, role, claim.evidence.removeprefix(role + ": "))
+
+
+def _invite(item: ToMeet, role: str | None) -> str:
+    why = "; ".join(item.suggestion.about_person[:2])
+    if role is None or role == "likely":
+        return f"Invite {item.contact.name}: likely there, not confirmed — {why}"
+    return f"Meet {item.contact.name} here — {why}"
+
+
+def _person(item: ToMeet) -> Person:
+    suggestion = item.suggestion
+    return Person(
+        contact_id=item.contact.id,
+        name=item.contact.name,
+        kind=suggestion.kind,
+        text=suggestion.text,
+        reasons=tuple(suggestion.about_person),
+        event_id=item.event.id if item.event is not None else None,
+        event_title=item.event.title if item.event is not None else None,
+    )
+
+
+def _follow_up(item: FollowUp) -> Person:
+    meeting, where = item.meeting, f" at {item.event.title}" if item.event is not None else ""
+    text = f"Follow up with {item.contact.name}: you met {meeting.met_on:%-d %b}{where}"
+    return Person(item.contact.id, item.contact.name, "follow-up", text, ())
+
+
+# --- the two parts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute links for the mail (`base` is PLANNER_BASE_URL)."""
+
+    base: str
+    unsubscribe: str
+
+    def event(self, event_id: int) -> str:
+        return f"{self.base}/events/{event_id}"
+
+    def person(self, contact_id: int) -> str:
+        return f"{self.base}/people/#contact-{contact_id}"
+
+    @property
+    def manage(self) -> str:
+        return f"{self.base}/digest"
+
+    @property
+    def home(self) -> str:
+        return f"{self.base}/"
+
+    @property
+    def follow_ups(self) -> str:
+        return f"{self.base}/follow-ups"
+
+
+def render(digest: Digest, env: Environment, links: Links) -> tuple[str, str]:
+    """The text part and the HTML part (templates/mail/digest.txt and .html)."""
+    values: dict[str, Any] = {"digest": digest, "links": links}
+    text = env.get_template("mail/digest.txt").render(values)
+    html = env.get_template("mail/digest.html").render(values)
+    return text, html
+
+
+# --- sending, at most once --------------------------------------------------------------------
+
+OPEN = ("failed", "sending")  # rows a person may send again, mark as sent, or skip
+INTERRUPTED_AFTER = timedelta(minutes=5)  # "sending" for longer: the sender died on the way
+
+
+def state_of(row: DigestSend, now: datetime) -> str:
+    """The row's status, "sending" told apart: still "sending", or "interrupted" (may or may
+    not have been sent: a person decides) when the sender gave up unsure (`error` says why)
+    or stopped answering for `INTERRUPTED_AFTER`."""
+    if row.status == "sending" and (row.error or now - row.started_at >= INTERRUPTED_AFTER):
+        return "interrupted"
+    return row.status
+
+
+def deliverable(email: str, relay: bool) -> bool:
+    """Whether mail to `email` can arrive: over SMTP not to a local or reserved-invalid domain
+    (the local owner's owner@localhost gets .eml files in the outbox instead)."""
+    local, at, domain = email.rpartition("@")
+    domain = domain.lower()
+    if not (local and at and domain):
+        return False
+    return not relay or not (domain == "localhost" or domain.endswith((".localhost", ".invalid")))
+
+
+def claim(
+    session: Session, user: User, week: str, now: datetime, message_id: str
+) -> DigestSend | None:
+    """Insert and commit the (user, week) row as "sending", with the Message-ID its mail will
+    carry: None when another job has it."""
+    row = DigestSend(owner_id=user.id, week=week, status="sending", started_at=now,
+                     message_id=message_id, recipient=user.email)  # fmt: skip
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return row
+
+
+def send_digest(user_id: int, week: str, now: str | None = None) -> dict[str, Any]:
+    """Job: the user's digest for `week` (their ISO week "2026-W48"), unless another job has
+    it. Raises, after recording the failure, when it could not be sent."""
+    moment = parse_now(now)
+    session = db.session()
+    user = session.get(User, user_id)
+    if user is None or not user.digest_enabled:
+        return _said(user_id, week, "off")
+    if week_of(moment, user.timezone) != week:
+        return _said(user_id, week, "stale")  # queued last week, run too late: not now
+    row = claim(session, user, week, moment, new_message_id(current_app.config["BASE_URL"]))
+    if row is None:
+        return _said(user_id, week, "already")
+    return deliver(session, user, row, moment)
+
+
+def resend_digest(send_id: int, seen: str, now: str | None = None) -> dict[str, Any]:
+    """Job: send a failed or interrupted week again, because a person asked. `seen` is the
+    row's `started_at` as they saw it: a repeated job finds it changed and does nothing."""
+    moment = parse_now(now)
+    session = db.session()
+    row = session.get(DigestSend, send_id)
+    user = session.get(User, row.owner_id) if row is not None else None
+    if row is None or user is None or not user.digest_enabled:
+        return _said(user.id if user else 0, row.week if row else "", "off")
+    before = parse_now(seen)
+    started = moment if moment != before else moment + timedelta(microseconds=1)
+    taken: Any = session.execute(
+        update(DigestSend)
+        .where(DigestSend.id == send_id, DigestSend.status.in_(OPEN))
+        .where(DigestSend.started_at == before)
+        .values(status="sending", started_at=started, error=None, recipient=user.email)
+        .values(message_id=new_message_id(current_app.config["BASE_URL"]))
+    )
+    session.commit()
+    if taken.rowcount != 1:
+        return _said(user.id, row.week, "already")
+    session.refresh(row)
+    return deliver(session, user, row, moment)
+
+
+def settle(session: Session, owner_id: int, send_id: int, status: str) -> bool:
+    """A person's word on a failed or interrupted week: "sent" (it arrived) or "skipped"."""
+    if status not in ("sent", "skipped"):
+        raise ValueError(f"not a settled status: {status!r}")
+    done: Any = session.execute(
+        update(DigestSend)
+        .where(DigestSend.id == send_id, DigestSend.owner_id == owner_id)
+        .where(DigestSend.status.in_(OPEN))
+        .values(status=status)
+    )
+    return bool(done.rowcount)
+
+
+def deliver(
+    session: Session,
+    user: User,
+    row: DigestSend,
+    now: datetime,
+    read: Callable[[Session, User, datetime], Digest] | None = None,
+) -> dict[str, Any]:
+    """Compose and send the digest of the claimed `row`; record what happened. `read` says
+    what the digest says (default: `gather`, remembering what was recommended)."""
+    row_id, week = row.id, row.week
+    try:
+        digest = (read or _remembered)(session, user, now)
+        if not digest.worth_sending:
+            row.status, row.events, row.message_id = "empty", 0, None
+            session.commit()
+            return _said(user.id, week, "empty")
+        message = digest_message(user, digest, now, row.message_id)
+        session.commit()  # what was read and remembered: no lock held while the server works
+    except Exception as exc:
+        session.rollback()
+        _failed(session, row_id, f"could not compose the digest: {exc}")
+        raise
+    try:
+        transport_for(current_app.config, current_app.instance_path).send(
+            message, f"{week}-{user.id}"
+        )
+    except MailUncertain as exc:
+        _unsure(session, row_id, str(exc))
+        raise
+    except MailError as exc:
+        _failed(session, row_id, str(exc))
+        raise
+    row.status, row.sent_at, row.events = "sent", now, digest.events
+    session.commit()
+    return _said(user.id, week, "sent", events=digest.events, message_id=row.message_id)
+
+
+def _remembered(session: Session, user: User, now: datetime) -> Digest:
+    return gather(session, user, now, remember=True)
+
+
+def digest_message(
+    user: User, digest: Digest, now: datetime, message_id: str | None = None
+) -> EmailMessage:
+    """The mail of `digest` for `user`, links signed for them (their mail key made if none)."""
+    config = current_app.config
+    if not user.mail_key:
+        user.mail_key = new_mail_key()
+    base = config["BASE_URL"].rstrip("/")
+    token = unsubscribe_token(config["SECRET_KEY"], user.id, user.mail_key)
+    links = Links(base, f"{base}/unsubscribe/{token}")
+    text, html = render(digest, current_app.jinja_env, links)
+    return build_message(
+        sender=config["MAIL_FROM"],
+        recipient=user.email,
+        recipient_name=user.name,
+        subject=digest.subject,
+        text=text,
+        html=html,
+        base_url=base,
+        unsubscribe_url=links.unsubscribe,
+        now=now,
+        message_id=message_id,
+    )
+
+
+def _unsure(session: Session, row_id: int, error: str) -> None:
+    """Left "sending", with why: interrupted at once, for a person to decide."""
+    session.execute(update(DigestSend).where(DigestSend.id == row_id).values(error=error[:2000]))
+    session.commit()
+
+
+def _failed(session: Session, row_id: int, error: str) -> None:
+    session.execute(
+        update(DigestSend)
+        .where(DigestSend.id == row_id, DigestSend.status == "sending")
+        .values(status="failed", error=error[:2000])
+    )
+    session.commit()
+
+
+def _said(user_id: int, week: str, status: str, **more: Any) -> dict[str, Any]:
+    return {"user_id": user_id, "week": week, "status": status, **more}

@@ -1,0 +1,116 @@
+"""`planner digest preview` and `planner digest send` as a user types them: the text part, a dry
+run that writes nothing, one line per user, a failure with its reason (exit status 1) and
+`--again`, usage errors in one line (exit status 2)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from planner.cli import main
+from tests.test_digest_smtp import Sink, sink_fixture  # noqa: F401 - a fixture
+
+NOW = "2026-11-23T09:00:00+01:00"  # a Monday, 09:00 in Berlin: the default slot has passed
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def planner(tmp_path: Path) -> Run:
+    """`planner ...` on a fresh SQLite database with the demo loaded around NOW."""
+    env = {
+        "PLANNER_DEBUG": "1",
+        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "PLANNER_REDIS_URL": None,
+        "PLANNER_SMTP_URL": None,
+        "PLANNER_SECRET_KEY": None,
+        "PLANNER_BASE_URL": "https://planner.example.org",
+        "PLANNER_OWNER_EMAIL": "ann@example.org",  # an address SMTP can deliver to
+    }
+
+    def run(*args: str, **more: str | None) -> Result:
+        return CliRunner().invoke(main, list(args), env=env | more)
+
+    assert run("db", "upgrade").exit_code == 0
+    assert run("demo", "load", "--now", NOW).exit_code == 0
+    return run
+
+
+def sends(tmp_path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:
+        return list(connection.execute("select week, status from digest_sends order by id"))
+
+
+def test_preview_prints_the_text_part(planner: Run, tmp_path: Path) -> None:
+    result = planner("digest", "preview", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Subject: This week: ") and "near Berlin" in lines[0]
+    assert "NEAR BERLIN IN THE NEXT TWO WEEKS" in result.stdout
+    assert "Unsubscribe: https://planner.example.org/unsubscribe/" in result.stdout
+    assert sends(tmp_path) == [] and not (tmp_path / "instance" / "mail").exists()
+
+
+def test_dry_run_then_send_then_nothing_due(planner: Run, tmp_path: Path) -> None:
+    dry = planner("digest", "send", "--dry-run", "--now", NOW)
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.startswith("ann@example.org 2026-W48: would send “This week: ")
+    assert sends(tmp_path) == []
+    sent = planner("digest", "send", "--now", NOW)
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout.startswith("ann@example.org 2026-W48: sent, ")
+    assert sends(tmp_path) == [("2026-W48", "sent")]
+    assert len(list((tmp_path / "instance" / "mail").glob("2026-W48-*.eml"))) == 1
+    assert planner("digest", "send", "--now", NOW).stdout == "no digest is due\n"
+    one = planner("digest", "send", "--user", "ann@example.org", "--now", NOW)
+    assert one.stdout == "ann@example.org 2026-W48: already sent\n"
+    again = planner("digest", "send", "--user", "ann@example.org", "--again", "--now", NOW)
+    assert again.stdout == "ann@example.org 2026-W48: already sent\n"  # --again: failed only
+    assert len(list((tmp_path / "instance" / "mail").iterdir())) == 1
+
+
+def test_a_failure_is_said_and_sent_again_on_request(
+    planner: Run, tmp_path: Path, sink: Sink
+) -> None:
+    closed = Sink()
+    closed.start().stop()  # a port where nobody answers any more
+    secret = {"PLANNER_SECRET_KEY": "k" * 32, "PLANNER_DEBUG": "0"}
+    failed = planner("digest", "send", "--now", NOW, PLANNER_SMTP_URL=closed.url(), **secret)
+    assert failed.exit_code == 1
+    assert failed.stdout == (
+        f"ann@example.org 2026-W48: failed: 127.0.0.1:{closed.port}: "
+        "connection refused (is the mail server running?)\n"
+    )
+    url = sink.url()
+    later = planner("digest", "send", "--user", "ann@example.org", "--now", NOW,
+                    PLANNER_SMTP_URL=url, **secret)  # fmt: skip
+    assert "failed before: " in later.stdout and "--again tries again" in later.stdout
+    again = planner("digest", "send", "--user", "ann@example.org", "--again", "--now", NOW,
+                    PLANNER_SMTP_URL=url, **secret)  # fmt: skip
+    assert again.exit_code == 0 and again.stdout.startswith("ann@example.org 2026-W48: sent, ")
+    assert len(sink.received) == 1 and sends(tmp_path) == [("2026-W48", "sent")]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["send", "--again"], {}, "--again needs --user"),
+        (["send", "--user", "nobody@example.org"], {}, "no user 'nobody@example.org'"),
+        (["preview", "--now", "soon"], {}, "--now 'soon' is not an ISO 8601 date-time"),
+        (
+            ["send"],
+            {"PLANNER_SMTP_URL": "smtp://127.0.0.1:25", "PLANNER_DEBUG": "0"},
+            "PLANNER_SECRET_KEY is not set",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line(
+    planner: Run, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = planner("digest", *args, **env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"planner: {message}") and result.stderr.count("\n") == 1

@@ -1,0 +1,271 @@
+"""Never twice: a retried job, two jobs at once (threads, on SQLite and PostgreSQL), a sender
+killed while the server had the message, and the fan-out on RQ each deliver one message at
+most; what was interrupted waits for a person, on the page and in the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from planner import db
+from planner.digest import send_digest, week_of
+from planner.jobs import wait_background
+from planner.models import DigestSend, User
+from planner.schedule import due_digests, run_tick, send_digests, start_background
+from tests.accounts import csrf_token
+from tests.conftest import REDIS_URL, close, database_url, make_app, need, redis_error
+from tests.test_digest_smtp import BASE, Sink, plan_for, sink_fixture  # noqa: F401 - a fixture
+
+ROOT = Path(__file__).parent.parent
+PLANNER = str(Path(sys.executable).parent / "planner")  # the installed command
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def both(request: pytest.FixtureRequest, tmp_path: Path, sink: Sink) -> Iterator[Flask]:
+    """Single-user mode on each database; the owner is ann@example.org; mail to `sink`."""
+    url = database_url(request.param, tmp_path, request.getfixturevalue("postgres_schema_factory"))
+    app = make_app(url, tmp_path, OWNER_EMAIL="ann@example.org", SMTP_URL=sink.url(),
+                   BASE_URL=BASE)  # fmt: skip
+    with app.app_context():
+        yield app
+        close(app)
+
+
+def ann_due(now: datetime) -> User:
+    """ann, planned for, her digest due all week (Monday 00:00)."""
+    ann = plan_for("ann@example.org", now)
+    ann.digest_weekday, ann.digest_hour = 0, 0
+    db.session().commit()
+    return ann
+
+
+def rows() -> list[DigestSend]:
+    session = db.session()
+    session.expire_all()
+    return list(session.scalars(select(DigestSend)))
+
+
+def test_a_retried_job_sends_once(both: Flask, sink: Sink) -> None:
+    now = datetime.now(UTC)
+    ann = ann_due(now)
+    week = week_of(now, ann.timezone)
+    first = send_digest(ann.id, week, now.isoformat())
+    again = send_digest(ann.id, week, now.isoformat())
+    assert (first["status"], again["status"]) == ("sent", "already")
+    assert len(sink.received) == 1
+    assert [r.status for r in rows()] == ["sent"]
+    send_digests(now.isoformat())  # the next round of the scheduler: nothing is due
+    assert len(sink.received) == 1
+
+
+def test_two_jobs_at_once_send_once(both: Flask, sink: Sink) -> None:
+    now = datetime.now(UTC)
+    ann = ann_due(now)
+    week, user_id = week_of(now, ann.timezone), ann.id
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def job() -> None:
+        with both.app_context():
+            start.wait()
+            results.append(send_digest(user_id, week, now.isoformat())["status"])
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == ["already", "sent"]
+    assert len(sink.received) == 1
+    assert [r.status for r in rows()] == ["sent"]
+
+
+def quiet_zone(now: datetime) -> str:
+    """A zone whose week does not turn in the ten minutes before `now` (the test moves the
+    crash ten minutes back)."""
+    for name in ("UTC", "Asia/Tokyo", "America/New_York"):
+        local = now.astimezone(ZoneInfo(name))
+        since_monday = timedelta(days=local.weekday(), hours=local.hour, minutes=local.minute)
+        if since_monday > timedelta(hours=1):
+            return name
+    raise AssertionError("unreachable: the zones are hours apart")
+
+
+def test_a_sender_killed_mid_send_leaves_it_to_a_person(tmp_path: Path, sink: Sink) -> None:
+    """The CLI's sender dies while the server holds the message: the row stays "sending"; the
+    scheduler does not send it again; the page and the CLI say "interrupted"; "Send again"
+    sends it, once."""
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=sink.url(), BASE_URL=BASE)  # fmt: skip
+    holding = Sink(hold=True)
+    controller = holding.start()
+    try:
+        with app.app_context():
+            now = datetime.now(UTC)
+            ann = ann_due(now)
+            ann.timezone = quiet_zone(now)
+            db.session().commit()
+            crashed_at = now - timedelta(minutes=10)
+            child = subprocess.Popen(  # noqa: S603
+                [
+                    PLANNER,
+                    "digest",
+                    "send",
+                    "--user",
+                    ann.email,
+                    "--now",
+                    crashed_at.isoformat(),
+                ],  # fmt: skip
+                cwd=ROOT,
+                env=child_env(app, SMTP_URL=holding.url()),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            assert holding.data_started.wait(120), child.communicate(timeout=5)
+            child.send_signal(signal.SIGKILL)  # the server has the message, no answer yet
+            child.communicate(timeout=30)
+            [row] = rows()
+            assert row.status == "sending" and row.message_id  # on record before sending
+            send_digests(now.isoformat())
+            assert list(due_digests(now)) == [] and rows()[0].status == "sending"
+            assert sink.received == []
+            _page_says_interrupted_and_sends_again(app, row.id, row.message_id)
+            close(app)
+    finally:
+        controller.stop()
+    assert len(sink.received) == 1 and len(holding.received) == 0
+
+
+def _page_says_interrupted_and_sends_again(app: Flask, row_id: int, message_id: str) -> None:
+    cli = subprocess.run(  # noqa: S603
+        [PLANNER, "digest", "send", "--user", "ann@example.org"],
+        cwd=ROOT,
+        env=child_env(app),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "interrupted: may or may not have been sent" in cli.stdout, cli.stderr
+    assert message_id in cli.stdout and "--again" in cli.stdout
+    client = app.test_client()
+    page = client.get("/digest").text
+    assert "interrupted" in page and "may or may not have been sent" in page
+    assert "Send again" in page and "It arrived: mark as sent" in page
+    answer = client.post(f"/digest/sends/{row_id}/again", data={"csrf_token": csrf_token(page)})
+    assert answer.status_code == 302
+    wait_background()
+    [after] = rows()
+    assert after.status == "sent" and after.message_id != message_id
+    again = client.post(f"/digest/sends/{row_id}/again", data={"csrf_token": csrf_token(page)})
+    assert again.status_code == 302  # a second click: nothing left to do
+    wait_background()
+
+
+def child_env(app: Flask, **settings: str) -> dict[str, str]:
+    """The environment of a `planner` process working on `app`'s database."""
+    values = {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "INSTANCE_PATH": app.instance_path,
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "SMTP_URL": app.config.get("SMTP_URL") or "",
+        "BASE_URL": app.config["BASE_URL"],
+        "OWNER_EMAIL": app.config["OWNER_EMAIL"],
+        "MAIL_FROM": app.config["MAIL_FROM"],
+        **settings,
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_")}
+    env.update({f"PLANNER_{name}": value for name, value in values.items() if value})
+    return env
+
+
+@pytest.mark.redis
+def test_the_fan_out_queues_one_job_per_due_user_and_a_worker_sends_each_once(
+    tmp_path: Path, sink: Sink
+) -> None:
+    problem = redis_error()
+    if problem:
+        need("Redis", problem)
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(REDIS_URL)
+    forget_digest_jobs(connection)
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=sink.url(), BASE_URL=BASE, REDIS_URL=REDIS_URL)  # fmt: skip
+    try:
+        with app.app_context():
+            now = datetime.now(UTC)
+            ann = ann_due(now)
+            bob = User(email="bob@example.org", digest_weekday=0, digest_hour=0)
+            db.session().add(bob)
+            db.session().commit()
+            assert send_digests(now.isoformat())["due"] == 2
+            assert send_digests(now.isoformat())["due"] == 2  # the next round, before a worker
+            mail = Queue("mail", connection=connection)
+            assert sorted(mail.job_ids) == sorted(
+                f"digest-{user.id}-{week_of(now, user.timezone)}" for user in (ann, bob)
+            )
+            run_tick(now)  # the scheduler's tick queues a round too: the worker runs it
+            assert f"digests-{now:%Y%m%d%H%M}" in mail.job_ids and len(mail.job_ids) == 3
+            worker = run_worker(app)
+            assert worker.returncode == 0, worker.stderr
+            assert [r.recipients for r in sink.received] == [["ann@example.org"]]
+            assert sorted(r.status for r in rows()) == ["empty", "sent"]  # bob: nothing to say
+            close(app)
+    finally:
+        forget_digest_jobs(connection)
+        connection.close()
+
+
+def forget_digest_jobs(connection: Any) -> None:
+    from rq import Queue
+
+    Queue("mail", connection=connection).empty()
+    for key in connection.scan_iter("rq:job:digest*"):
+        connection.delete(key)
+
+
+def run_worker(app: Flask) -> subprocess.CompletedProcess[str]:
+    env = child_env(app, REDIS_URL=REDIS_URL, DEBUG="1")
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "worker.py", "--burst", "mail"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_the_embedded_scheduler_sends_due_digests(tmp_path: Path, sink: Sink) -> None:
+    """`planner serve` without Redis: the background tick sends what is due, once."""
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=sink.url(), BASE_URL=BASE)  # fmt: skip
+    with app.app_context():
+        ann_due(datetime.now(UTC))
+        stop = start_background(app, interval=0.05)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not sink.received:
+                time.sleep(0.05)
+            time.sleep(0.5)  # a few more ticks: nothing more goes out
+        finally:
+            stop.set()
+        assert [r.recipients for r in sink.received] == [["ann@example.org"]]
+        assert [r.status for r in rows()] == ["sent"]
+        close(app)
