@@ -125,6 +125,7 @@ class Source(Base):
     etag: Mapped[str | None] = mapped_column(String(300))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime | None]  # when the content last changed: quiet sources wait longer
     window_start: Mapped[date | None] = mapped_column(Date)  # the window the last parse used
     fetched_at: Mapped[datetime | None]
     ok_at: Mapped[datetime | None]

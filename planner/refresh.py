@@ -22,6 +22,7 @@ from scrapers import ScraperError
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 32  # a failing source waits at most 32 intervals
+QUIET_WEEK = timedelta(weeks=1)
 
 
 @dataclass
@@ -150,11 +151,21 @@ def _retry_after(exc: BaseException) -> float | None:
 
 
 def _succeeded(source: Source, now: datetime, got: Download, digest: str | None) -> None:
+    if digest != source.content_hash or source.changed_at is None:
+        source.changed_at = now
     source.etag, source.last_modified, source.content_hash = got.etag, got.last_modified, digest
     source.fetched_at = source.ok_at = now
     source.last_error = None
     source.consecutive_failures = 0
-    source.next_fetch_at = now + timedelta(seconds=source.refresh_interval)
+    wait = source.refresh_interval * quiet_factor(now - source.changed_at)
+    source.next_fetch_at = now + timedelta(seconds=wait)
+
+
+def quiet_factor(unchanged_for: timedelta) -> int:
+    """A source unchanged for weeks is checked less often: 2x its interval after two weeks, 4x
+    after four (an hourly feed then daily at most every 4 hours)."""
+    weeks = unchanged_for // QUIET_WEEK
+    return 4 if weeks >= 4 else 2 if weeks >= 2 else 1
 
 
 def _failed(

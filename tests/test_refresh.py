@@ -123,3 +123,22 @@ def test_only_due_sources_are_refreshed(any_app: Flask, local_server: LocalServe
 
 def test_deleted_source_is_nothing_to_do(any_app: Flask) -> None:
     assert refresh_source(987654, NOW.isoformat())["message"] == "source no longer exists"
+
+
+def test_a_source_unchanged_for_weeks_is_checked_less_often(
+    any_app: Flask, local_server: LocalServer
+) -> None:
+    url = local_server.add("/quiet.ics", MEETUP, headers={"ETag": None, "Last-Modified": None})
+    source_id = follow(url)
+    waits = []
+    for days in (0, 13, 15, 29):
+        moment = NOW + timedelta(days=days)
+        refresh_source(source_id, moment.isoformat())
+        waits.append(source(source_id).next_fetch_at - moment)
+    assert waits == [timedelta(hours=h) for h in (1, 1, 2, 4)]
+    assert source(source_id).changed_at == NOW
+    local_server.add("/quiet.ics", MEETUP.replace(b"DetroitRuby", b"Detroit Ruby"))
+    moment = NOW + timedelta(days=30)
+    refresh_source(source_id, moment.isoformat())
+    assert source(source_id).next_fetch_at - moment == timedelta(hours=1)  # it changed: hourly
+    assert source(source_id).changed_at == moment
