@@ -191,8 +191,10 @@ def _meeting(to_meet: Any, contact_row: Any, matcher: Any, event: Any, claim: An
 
 def phase_send(args: argparse.Namespace) -> dict[str, Any]:
     from planner import db
-    from planner.digest import claim, compose, deliver
-    from planner.mail import new_message_id, one_connection
+    from planner.digest import compose
+    from planner.mail import new_message_id
+    from planner.sending import claim, deliver
+    from planner.smtp import one_connection
 
     app = make_app(args.workdir, f"smtp://127.0.0.1:{args.port}")
     ready_rss = peak_rss_mb()

@@ -1,48 +1,28 @@
-"""The weekly email digest: when it is due, what it says, and how it is sent at most once.
+"""The weekly email digest: when it is due and what it says.
 
     due_week(now, zone, weekday, hour)      # "2026-W48" once this week's slot has come, else None
+    week_of(now, zone) / slot(now, ...)     # the user's ISO week; the digest's time in a week
     gather(session, user, now)              # -> Digest: what this week's digest says (reads only)
     compose(user, found, to_meet, ...)      # the same from data already read (pure)
-    render(digest, env, links)              # -> (text, html) from templates/mail/digest.*
-    send_digest(user_id, week, now)         # job: claim the (user, week) row, compose, send
 
-Never twice: the (user, week) row, with the Message-ID its mail will carry, is inserted and
-committed before anything is sent; a job that finds it taken does nothing. A row left in
-"sending" (a crash between claim and the server's answer) stays so until a person decides:
-`resend_digest` sends it again, `settle` marks it sent or skipped.
-`planner.schedule.send_digests` queues the due ones.
+The mail of a digest is made in `planner.mail` (`digest_message`), sent at most once by
+`planner.sending` (`send_digest`); `planner.schedule.send_digests` queues the due ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from typing import Any
 
-from flask import current_app
-from jinja2 import Environment
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from planner import db, matcher
+from planner import matcher
 from planner.agenda import when
 from planner.attendance import FollowUp, follow_ups, marked_events
-from planner.jobs import parse_now
-from planner.mail import (
-    MailError,
-    MailUncertain,
-    build_message,
-    new_mail_key,
-    new_message_id,
-    transport_for,
-    unsubscribe_token,
-)
 from planner.matcher.place import local_day, reaches, whereabouts, zone
 from planner.meet import ToMeet, people_to_meet
-from planner.models import DigestSend, Event, User
+from planner.models import Event, User
 from planner.recommend import Recommended, event_record, profile_of, recommend, trip_records
 
 WINDOW = timedelta(days=14)  # "the next two weeks"
@@ -333,220 +313,3 @@ def _follow_up(item: FollowUp) -> Person:
     meeting, where = item.meeting, f" at {item.event.title}" if item.event is not None else ""
     text = f"Follow up with {item.contact.name}: you met {meeting.met_on:%-d %b}{where}"
     return Person(item.contact.id, item.contact.name, "follow-up", text, ())
-
-
-# --- the two parts ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Links:
-    """Absolute links for the mail (`base` is PLANNER_BASE_URL)."""
-
-    base: str
-    unsubscribe: str
-
-    def event(self, event_id: int) -> str:
-        return f"{self.base}/events/{event_id}"
-
-    def person(self, contact_id: int) -> str:
-        return f"{self.base}/people/#contact-{contact_id}"
-
-    @property
-    def manage(self) -> str:
-        return f"{self.base}/digest"
-
-    @property
-    def home(self) -> str:
-        return f"{self.base}/"
-
-    @property
-    def follow_ups(self) -> str:
-        return f"{self.base}/follow-ups"
-
-
-def render(digest: Digest, env: Environment, links: Links) -> tuple[str, str]:
-    """The text part and the HTML part (templates/mail/digest.txt and .html)."""
-    values: dict[str, Any] = {"digest": digest, "links": links}
-    text = env.get_template("mail/digest.txt").render(values)
-    html = env.get_template("mail/digest.html").render(values)
-    return text, html
-
-
-# --- sending, at most once --------------------------------------------------------------------
-
-OPEN = ("failed", "sending")  # rows a person may send again, mark as sent, or skip
-INTERRUPTED_AFTER = timedelta(minutes=5)  # "sending" for longer: the sender died on the way
-
-
-def state_of(row: DigestSend, now: datetime) -> str:
-    """The row's status, "sending" told apart: still "sending", or "interrupted" (may or may
-    not have been sent: a person decides) when the sender gave up unsure (`error` says why)
-    or stopped answering for `INTERRUPTED_AFTER`."""
-    if row.status == "sending" and (row.error or now - row.started_at >= INTERRUPTED_AFTER):
-        return "interrupted"
-    return row.status
-
-
-def deliverable(email: str, relay: bool) -> bool:
-    """Whether mail to `email` can arrive: over SMTP not to a local or reserved-invalid domain
-    (the local owner's owner@localhost gets .eml files in the outbox instead)."""
-    local, at, domain = email.rpartition("@")
-    domain = domain.lower()
-    if not (local and at and domain):
-        return False
-    return not relay or not (domain == "localhost" or domain.endswith((".localhost", ".invalid")))
-
-
-def claim(
-    session: Session, user: User, week: str, now: datetime, message_id: str
-) -> DigestSend | None:
-    """Insert and commit the (user, week) row as "sending", with the Message-ID its mail will
-    carry: None when another job has it."""
-    row = DigestSend(owner_id=user.id, week=week, status="sending", started_at=now,
-                     message_id=message_id, recipient=user.email)  # fmt: skip
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return None
-    return row
-
-
-def send_digest(user_id: int, week: str, now: str | None = None) -> dict[str, Any]:
-    """Job: the user's digest for `week` (their ISO week "2026-W48"), unless another job has
-    it. Raises, after recording the failure, when it could not be sent."""
-    moment = parse_now(now)
-    session = db.session()
-    user = session.get(User, user_id)
-    if user is None or not user.digest_enabled:
-        return _said(user_id, week, "off")
-    if week_of(moment, user.timezone) != week:
-        return _said(user_id, week, "stale")  # queued last week, run too late: not now
-    row = claim(session, user, week, moment, new_message_id(current_app.config["BASE_URL"]))
-    if row is None:
-        return _said(user_id, week, "already")
-    return deliver(session, user, row, moment)
-
-
-def resend_digest(send_id: int, seen: str, now: str | None = None) -> dict[str, Any]:
-    """Job: send a failed or interrupted week again, because a person asked. `seen` is the
-    row's `started_at` as they saw it: a repeated job finds it changed and does nothing."""
-    moment = parse_now(now)
-    session = db.session()
-    row = session.get(DigestSend, send_id)
-    user = session.get(User, row.owner_id) if row is not None else None
-    if row is None or user is None or not user.digest_enabled:
-        return _said(user.id if user else 0, row.week if row else "", "off")
-    before = parse_now(seen)
-    started = moment if moment != before else moment + timedelta(microseconds=1)
-    taken: Any = session.execute(
-        update(DigestSend)
-        .where(DigestSend.id == send_id, DigestSend.status.in_(OPEN))
-        .where(DigestSend.started_at == before)
-        .values(status="sending", started_at=started, error=None, recipient=user.email)
-        .values(message_id=new_message_id(current_app.config["BASE_URL"]))
-    )
-    session.commit()
-    if taken.rowcount != 1:
-        return _said(user.id, row.week, "already")
-    session.refresh(row)
-    return deliver(session, user, row, moment)
-
-
-def settle(session: Session, owner_id: int, send_id: int, status: str) -> bool:
-    """A person's word on a failed or interrupted week: "sent" (it arrived) or "skipped"."""
-    if status not in ("sent", "skipped"):
-        raise ValueError(f"not a settled status: {status!r}")
-    done: Any = session.execute(
-        update(DigestSend)
-        .where(DigestSend.id == send_id, DigestSend.owner_id == owner_id)
-        .where(DigestSend.status.in_(OPEN))
-        .values(status=status)
-    )
-    return bool(done.rowcount)
-
-
-def deliver(
-    session: Session,
-    user: User,
-    row: DigestSend,
-    now: datetime,
-    read: Callable[[Session, User, datetime], Digest] | None = None,
-) -> dict[str, Any]:
-    """Compose and send the digest of the claimed `row`; record what happened. `read` says
-    what the digest says (default: `gather`, remembering what was recommended)."""
-    row_id, week = row.id, row.week
-    try:
-        digest = (read or _remembered)(session, user, now)
-        if not digest.worth_sending:
-            row.status, row.events, row.message_id = "empty", 0, None
-            session.commit()
-            return _said(user.id, week, "empty")
-        message = digest_message(user, digest, now, row.message_id)
-        session.commit()  # what was read and remembered: no lock held while the server works
-    except Exception as exc:
-        session.rollback()
-        _failed(session, row_id, f"could not compose the digest: {exc}")
-        raise
-    try:
-        transport_for(current_app.config, current_app.instance_path).send(
-            message, f"{week}-{user.id}"
-        )
-    except MailUncertain as exc:
-        _unsure(session, row_id, str(exc))
-        raise
-    except MailError as exc:
-        _failed(session, row_id, str(exc))
-        raise
-    row.status, row.sent_at, row.events = "sent", now, digest.events
-    session.commit()
-    return _said(user.id, week, "sent", events=digest.events, message_id=row.message_id)
-
-
-def _remembered(session: Session, user: User, now: datetime) -> Digest:
-    return gather(session, user, now, remember=True)
-
-
-def digest_message(
-    user: User, digest: Digest, now: datetime, message_id: str | None = None
-) -> EmailMessage:
-    """The mail of `digest` for `user`, links signed for them (their mail key made if none)."""
-    config = current_app.config
-    if not user.mail_key:
-        user.mail_key = new_mail_key()
-    base = config["BASE_URL"].rstrip("/")
-    token = unsubscribe_token(config["SECRET_KEY"], user.id, user.mail_key)
-    links = Links(base, f"{base}/unsubscribe/{token}")
-    text, html = render(digest, current_app.jinja_env, links)
-    return build_message(
-        sender=config["MAIL_FROM"],
-        recipient=user.email,
-        recipient_name=user.name,
-        subject=digest.subject,
-        text=text,
-        html=html,
-        base_url=base,
-        unsubscribe_url=links.unsubscribe,
-        now=now,
-        message_id=message_id,
-    )
-
-
-def _unsure(session: Session, row_id: int, error: str) -> None:
-    """Left "sending", with why: interrupted at once, for a person to decide."""
-    session.execute(update(DigestSend).where(DigestSend.id == row_id).values(error=error[:2000]))
-    session.commit()
-
-
-def _failed(session: Session, row_id: int, error: str) -> None:
-    session.execute(
-        update(DigestSend)
-        .where(DigestSend.id == row_id, DigestSend.status == "sending")
-        .values(status="failed", error=error[:2000])
-    )
-    session.commit()
-
-
-def _said(user_id: int, week: str, status: str, **more: Any) -> dict[str, Any]:
-    return {"user_id": user_id, "week": week, "status": status, **more}

@@ -112,7 +112,8 @@ def due_digests(now: datetime) -> Iterator[tuple[int, str, str]]:
     """(user id, email, ISO week) of each user whose weekly digest is due at `now`: on, to an
     address mail can reach, its weekday and hour come on the user's clock this week, and no
     row yet for that week. Users are read in batches (the caller may commit in between)."""
-    from planner.digest import deliverable, due_week
+    from planner.digest import due_week
+    from planner.outbox import deliverable
 
     session = db.session()
     relay = bool(current_app.config.get("SMTP_URL"))
@@ -145,7 +146,7 @@ def send_digests(now: str | None = None) -> dict[str, Any]:
     run here, one after the other over one SMTP connection, a failure logged and the others
     sent."""
     from planner.jobs import parse_now
-    from planner.mail import one_connection
+    from planner.smtp import one_connection
 
     moment = parse_now(now)
     stamp, found, failed = moment.isoformat(), 0, 0
@@ -158,8 +159,8 @@ def send_digests(now: str | None = None) -> dict[str, Any]:
 
 def _send_or_queue(user_id: int, week: str, stamp: str) -> bool:
     """Queue the user's digest on RQ, or (no Redis) send it here; False when that failed."""
-    from planner.digest import send_digest
     from planner.jobs import enqueue
+    from planner.sending import send_digest
 
     try:
         enqueue(send_digest, user_id, week, stamp, job_id=f"digest-{user_id}-{week}",

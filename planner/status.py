@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 
 from planner import db
 from planner.models import DigestSend, Source
+from planner.sending import INTERRUPTED_AFTER  # when "sending" means the sender was cut off
 
 FAILING_SHOWN = 20  # failing sources listed, worst first
-INTERRUPTED_AFTER = timedelta(minutes=15)  # a digest still "sending" this long was cut off
 
 
 def health() -> dict[str, str]:
@@ -97,7 +97,10 @@ def _digests(now: datetime) -> dict[str, Any]:
     interrupted = session.scalar(
         select(func.count())
         .select_from(DigestSend)
-        .where(DigestSend.status == "sending", DigestSend.started_at < now - INTERRUPTED_AFTER)
+        .where(
+            DigestSend.status == "sending",
+            (DigestSend.started_at <= now - INTERRUPTED_AFTER) | DigestSend.error.is_not(None),
+        )
     )
     return {"last_run": _iso(last), "last_7_days": by_status, "interrupted": interrupted or 0}
 

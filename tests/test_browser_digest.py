@@ -16,10 +16,11 @@ from flask import Flask
 from playwright.sync_api import Browser, expect
 
 from planner import db
-from planner.digest import send_digest, week_of
+from planner.digest import week_of
 from planner.jobs import wait_background
 from planner.mail import part
 from planner.models import DigestSend
+from planner.sending import send_digest
 from tests.browser import PHONE, RESULTS, serve, tab
 from tests.test_digest_smtp import plan_for
 

@@ -36,9 +36,8 @@ LINKEDIN = DATA / "contacts" / "linkedin_connections_2025_preamble.csv"
 VCARD = DATA / "contacts" / "vobject_vcard40_full.vcf"
 MIRA = "Mira Castellanos"  # the one connection in LINKEDIN
 JOHN = "Dr. John Q. Public, III"  # the one card in VCARD
-NAV = [
-    "For you", "Sources", "Contacts", "People", "Trips", "Goals", "ROI", "Profile", "Calendar", "Digest",
-]  # fmt: skip
+NAV = ["For you", "Sources", "Contacts", "People", "Trips", "Goals", "ROI", "Profile"]
+NAV += ["Calendar", "Digest"]
 
 
 @contextmanager

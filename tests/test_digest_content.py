@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from planner import db
 from planner.attendance import log_meetings, set_state
-from planner.digest import WINDOW, Digest, Links, gather, render, send_digest, week_of
+from planner.digest import WINDOW, Digest, gather, week_of
+from planner.mail import Links, render
 from planner.models import Contact, DigestSend, Event, Recommendation, Trip, User
+from planner.sending import send_digest
 from tests.test_digest_smtp import plan_for
 
 TALK = "PyBerlin Talks: Typed Python in Production"

@@ -11,8 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from planner import db, schedule
-from planner.digest import Digest, Item, Person, deliverable, due_week, short_title
+from planner.digest import Digest, Item, Person, due_week, short_title
 from planner.models import DigestSend, User
+from planner.outbox import deliverable
 from planner.schedule import due_digests, due_jobs
 
 LA, BERLIN = "America/Los_Angeles", "Europe/Berlin"

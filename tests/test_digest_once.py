@@ -21,10 +21,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from planner import db
-from planner.digest import send_digest, week_of
+from planner.digest import week_of
 from planner.jobs import wait_background
 from planner.models import DigestSend, User
 from planner.schedule import due_digests, run_tick, send_digests, start_background
+from planner.sending import send_digest
 from tests.accounts import csrf_token
 from tests.conftest import REDIS_URL, close, database_url, make_app, need, redis_error
 from tests.test_digest_smtp import BASE, Sink, plan_for, sink_fixture  # noqa: F401 - a fixture

@@ -31,10 +31,11 @@ from sqlalchemy import select
 
 from planner import db
 from planner.demo import DEMO_GOALS, build_feeds, demo_contacts, demo_ties
-from planner.digest import send_digest, week_of
+from planner.digest import week_of
 from planner.mail import MailError, MailUncertain
 from planner.models import Contact, DigestSend, Goal, User
 from planner.schedule import due_digests
+from planner.sending import send_digest
 from tests.conftest import close, make_app, need
 
 BASE = "https://planner.example.org"
@@ -261,7 +262,8 @@ def test_one_click_unsubscribe_needs_no_session_and_no_csrf_token(
 def test_a_round_of_digests_shares_one_connection_and_replaces_a_dropped_one(
     tmp_path: Path,
 ) -> None:
-    from planner.mail import Relay, build_message, one_connection
+    from planner.mail import build_message
+    from planner.smtp import Relay, one_connection
 
     server = Sink(idle=0.5)  # the server drops a connection idle for half a second
     controller = server.start()
@@ -360,7 +362,7 @@ def test_smtps_from_the_first_byte(tmp_path: Path, certificate: ssl.SSLContext) 
 def test_no_answer_after_the_message_leaves_it_to_a_person(tmp_path: Path) -> None:
     """The server took the message and never answered: it may have been accepted, so the week
     is not "failed" (that would invite sending it again) but interrupted, at once."""
-    from planner.digest import state_of
+    from planner.sending import state_of
 
     server = Sink(hold=True)
     controller = server.start()
@@ -469,7 +471,7 @@ def test_no_password_goes_out_unencrypted_to_a_remote_server(tmp_path: Path) -> 
 
 
 def test_smtp_urls() -> None:
-    from planner.mail import Relay
+    from planner.smtp import Relay
 
     relay = Relay.from_url("smtps://us%40er:p%3Aw@mail.example.org?timeout=7")
     assert (relay.host, relay.port, relay.implicit_tls) == ("mail.example.org", 465, True)

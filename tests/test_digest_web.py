@@ -13,9 +13,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from planner import db
-from planner.digest import send_digest, week_of
-from planner.mail import OUTBOX_NAME
+from planner.digest import week_of
 from planner.models import DigestSend, Recommendation, User
+from planner.outbox import OUTBOX_NAME
+from planner.sending import send_digest
 from tests.accounts import csrf_token, signed_in
 from tests.test_digest_smtp import plan_for
 

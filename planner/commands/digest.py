@@ -25,8 +25,8 @@ def digest() -> None:
 def preview(email: str | None, now: str | None) -> None:
     """Print this week's digest (its text part), recording nothing."""
     from planner import db
-    from planner.digest import digest_message, gather
-    from planner.mail import part
+    from planner.digest import gather
+    from planner.mail import digest_message, part
 
     moment = parse_now(now)
     session = db.session()
@@ -60,8 +60,8 @@ def send(email: str | None, dry_run: bool, again: bool, now: str | None) -> None
     One line per user: sent, empty, already sent, or failed with the reason; exit status 1
     when one failed."""
     from planner import db
-    from planner.mail import one_connection
     from planner.schedule import due_digests
+    from planner.smtp import one_connection
 
     if again and email is None:
         raise Usage("--again needs --user: it sends one user's failed or interrupted week again")
@@ -103,7 +103,8 @@ def _one(session: Any, email: str, moment: datetime) -> list[tuple[int, str, str
     """The user `--user` names, for this week on their clock, when mail can reach them."""
     from flask import current_app
 
-    from planner.digest import deliverable, week_of
+    from planner.digest import week_of
+    from planner.outbox import deliverable
 
     user = known_user(session, email)
     if not user.digest_enabled:
@@ -115,8 +116,8 @@ def _one(session: Any, email: str, moment: datetime) -> list[tuple[int, str, str
 
 def _send(user_id: int, week: str, moment: datetime, again: bool) -> str:
     """Send (or, with `again`, send a failed or interrupted week again); what happened."""
-    from planner.digest import resend_digest, send_digest, state_of
     from planner.mail import MailError
+    from planner.sending import resend_digest, send_digest, state_of
 
     row = _row(user_id, week)
     try:
@@ -140,7 +141,7 @@ def _send(user_id: int, week: str, moment: datetime, again: bool) -> str:
 
 
 def _already(row: Any, moment: datetime) -> str:
-    from planner.digest import state_of
+    from planner.sending import state_of
 
     state = state_of(row, moment)
     if state == "interrupted":

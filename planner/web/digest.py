@@ -28,20 +28,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, SelectField
 
 from planner import db
-from planner.digest import (
-    deliverable,
-    digest_message,
-    gather,
-    resend_digest,
-    settle,
-    slot,
-    state_of,
-    week_of,
-)
+from planner.digest import gather, slot, week_of
 from planner.jobs import enqueue
-from planner.mail import Outbox, new_mail_key, part, transport_for, unsubscribe_claim
+from planner.mail import digest_message, new_mail_key, part, unsubscribe_claim
 from planner.matcher.place import zone
 from planner.models import DigestSend, User
+from planner.outbox import Outbox, deliverable, transport_for
+from planner.sending import resend_digest, settle, state_of
 from planner.web.auth import public
 from planner.web.viewer import viewer
 

@@ -1,0 +1,117 @@
+"""Where mail goes: the SMTP server of `PLANNER_SMTP_URL` (`planner.smtp`) or, without one,
+the outbox: an .eml file per message in `<instance>/mail/` that the web app lists and shows.
+
+    transport_for(config, instance_path).send(message, "2026-W48-7")   # raises MailError
+    Outbox(folder).kept(user_id) / .read(name, user_id)                # the user's messages
+    deliverable(email, relay)                                           # can mail reach them
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from planner.mail import MailError
+from planner.smtp import Relay
+
+OUTBOX_NAME = re.compile(r"^(\d{4}-W\d{2})-(\d+)-([0-9a-f]{12})\.eml$")
+
+
+def transport_for(config: Mapping[str, Any], instance_path: str) -> Relay | Outbox:
+    """The SMTP server of `PLANNER_SMTP_URL`, else the instance's outbox folder."""
+    url = config.get("SMTP_URL")
+    if url:
+        return Relay.from_url(url, helo=urlsplit(config.get("BASE_URL") or "").hostname)
+    return Outbox(Path(instance_path) / "mail")
+
+
+def deliverable(email: str, relay: bool) -> bool:
+    """Whether mail to `email` can arrive: over SMTP not to a local or reserved-invalid domain
+    (the local owner's owner@localhost gets .eml files in the outbox instead)."""
+    local, at, domain = email.rpartition("@")
+    domain = domain.lower()
+    if not (local and at and domain):
+        return False
+    return not relay or not (domain == "localhost" or domain.endswith((".localhost", ".invalid")))
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One message in the outbox, as listed."""
+
+    name: str
+    week: str
+    subject: str
+    recipient: str
+    date: datetime | None
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Without SMTP: each message is a file `<week>-<user id>-<hash>.eml` in `folder`."""
+
+    folder: Path
+
+    def send(self, message: EmailMessage, label: str) -> None:
+        digest = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:12]
+        name = f"{label}-{digest}.eml"
+        if not OUTBOX_NAME.match(name):
+            raise MailError(str(self.folder), f"not an outbox label: {label!r}")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".part")
+            with os.fdopen(handle, "wb") as file:
+                file.write(message.as_bytes())
+            os.replace(temporary, self.folder / name)  # listed whole or not at all
+        except OSError as exc:
+            raise MailError(str(self.folder), exc.strerror or str(exc)) from exc
+
+    def kept(self, user_id: int) -> list[Kept]:
+        """The user's messages, newest week first."""
+        found = []
+        names = sorted(os.listdir(self.folder), reverse=True) if self.folder.is_dir() else []
+        for name in names:
+            match = OUTBOX_NAME.match(name)
+            if match is None or int(match.group(2)) != user_id:
+                continue
+            with open(self.folder / name, "rb") as file:
+                headers = BytesHeaderParser(policy=policy.default).parse(file)
+            found.append(
+                Kept(
+                    name,
+                    match.group(1),
+                    str(headers["Subject"] or ""),
+                    str(headers["To"] or ""),
+                    _date(headers["Date"]),
+                )
+            )
+        return found
+
+    def read(self, name: str, user_id: int) -> EmailMessage | None:
+        """The message `name`, when it is one of the user's (names are checked, not joined)."""
+        match = OUTBOX_NAME.match(name)
+        path = self.folder / name
+        if match is None or int(match.group(2)) != user_id or not path.is_file():
+            return None
+        with open(path, "rb") as file:
+            message = BytesParser(policy=policy.default).parse(file)
+        return message if isinstance(message, EmailMessage) else None
+
+
+def _date(value: Any) -> datetime | None:
+    try:
+        return parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError):
+        return None
