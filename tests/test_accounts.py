@@ -156,6 +156,23 @@ def test_single_user_mode_answers_only_this_machine(app: Flask) -> None:
     assert client.get("/", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("localhost", 200),
+        ("localhost:5000", 200),
+        ("127.0.0.1:5000", 200),
+        ("[::1]:5000", 200),
+        ("rebind.evil.example:5000", 403),  # a name that resolves to 127.0.0.1 (DNS rebinding)
+        ("127.0.0.1.nip.io", 403),
+        ("localhost.evil.example", 403),
+    ],
+)
+def test_single_user_mode_answers_only_its_local_names(app: Flask, host: str, status: int) -> None:
+    answer = app.test_client().get("/", headers={"Host": host})
+    assert answer.status_code == status
+
+
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
     from planner import create_app
     from planner.config import ConfigError

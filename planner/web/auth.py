@@ -126,9 +126,24 @@ def _loopback(address: str | None) -> bool:
         return False
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+def local_host(host: str | None) -> bool:
+    """Whether a Host header names this machine (any port): in single-user mode a page asked
+    for under another name is refused, so that a web page elsewhere cannot reach the app through
+    a domain that resolves to 127.0.0.1 (DNS rebinding)."""
+    name = (host or "").strip().lower()
+    if name.startswith("["):
+        name = name[: name.find("]") + 1] if "]" in name else name
+    else:
+        name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    return name in LOCAL_HOSTS
+
+
 def _require_viewer() -> Response | tuple[str, int] | None:
     if single_user():
-        if not _loopback(request.remote_addr):
+        if not _loopback(request.remote_addr) or not local_host(request.host):
             return render_template("auth/local_only.html"), 403
         return None
     view = current_app.view_functions.get(request.endpoint or "")
