@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from planner.models import (
@@ -49,6 +49,40 @@ def version_of(session: Session, owner_id: int) -> int:
     return session.scalar(select(User.data_version).where(User.id == owner_id)) or 0
 
 
+# columns that are bookkeeping, not what anyone is shown: a change to only these bumps nothing
+# (a refresh that found nothing new must not throw the user's caches away)
+BOOKKEEPING: dict[type, frozenset[str]] = {
+    Source: frozenset(
+        {
+            "etag",
+            "last_modified",
+            "content_hash",
+            "changed_at",
+            "window_start",
+            "fetched_at",
+            "ok_at",
+            "last_error",
+            "last_warnings",
+            "consecutive_failures",
+            "events_found",
+            "refresh_interval",
+            "next_fetch_at",
+        }
+    ),
+    User: frozenset(
+        {
+            "password_hash",
+            "auth_version",
+            "data_version",
+            "mail_key",
+            "email_confirmed_at",
+            "confirm_sent_at",
+        }
+    ),
+    Event: frozenset({"last_seen_at"}),
+}
+
+
 def _owner_of(row: Any) -> int | None:
     if isinstance(row, User):
         return row.id
@@ -57,10 +91,23 @@ def _owner_of(row: Any) -> int | None:
     return None
 
 
+def _shown_changed(row: Any) -> bool:
+    """Whether a flushed row changed anything but bookkeeping columns."""
+    ignored = BOOKKEEPING.get(type(row))
+    if not ignored:
+        return True
+    return any(
+        attr.history.has_changes() for attr in inspect(row).attrs if attr.key not in ignored
+    )
+
+
 @event.listens_for(Session, "after_flush")
 def _noticed(session: Session, _context: Any) -> None:
-    for row in (*session.new, *session.dirty, *session.deleted):
+    for row in (*session.new, *session.deleted):
         touch(session, _owner_of(row))
+    for row in session.dirty:
+        if _shown_changed(row):
+            touch(session, _owner_of(row))
 
 
 @event.listens_for(Session, "before_commit")

@@ -45,6 +45,9 @@ def _check(probe: Any) -> str:
 
 def status(now: datetime) -> dict[str, Any]:
     """Queues (with Redis), failing sources, the last refresh and the last digest run."""
+    found = health()
+    if found["database"] != "ok":  # nothing else can be read
+        return {"health": found, "queues": None, "failing": [], "digests": None}
     session = db.session()
     failing = session.scalars(
         select(Source)
@@ -52,7 +55,6 @@ def status(now: datetime) -> dict[str, Any]:
         .order_by(Source.consecutive_failures.desc(), Source.id)
         .limit(FAILING_SHOWN)
     ).all()
-    found = health()
     return {
         "health": found,
         "queues": queue_lengths() if found["redis"] == "ok" else None,

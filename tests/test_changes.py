@@ -5,7 +5,7 @@ Runs on SQLite and on PostgreSQL (the `any_app` fixture)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -90,3 +90,23 @@ def test_sequence_rises_when_time_or_place_changes(any_app: Flask, tmp_path: Pat
     assert the_event().sequence == 0  # the title is not the time or the place
     read(source, feed(summary="Rust meetup: talks", location="Haus 2, Berlin"))
     assert the_event().sequence == 1
+
+
+def test_a_refresh_that_finds_nothing_new_bumps_nothing(any_app: Flask, local_server) -> None:
+    from planner.jobs import refresh_source, wait_background
+    from planner.sources import add_source
+
+    session = db.session()
+    me = owner(session)
+    source = add_source(session, me, local_server.add("/same.ics", feed()), now=NOW)
+    session.commit()
+    refresh_source(source.id, NOW.isoformat())
+    wait_background()  # the contact evidence the new events call for
+    first = version_of(session, me.id)
+    for hours in (1, 2):  # fetched again: new fetch times, the same content
+        refresh_source(source.id, (NOW + timedelta(hours=hours)).isoformat())
+    session.expire_all()
+    assert version_of(session, me.id) == first
+    session.get(Source, source.id).name = "Renamed feed"  # shown on event pages: a change
+    session.commit()
+    assert version_of(session, me.id) == first + 1

@@ -38,8 +38,8 @@ def test_healthz_fails_when_redis_does_not_answer(app: Flask) -> None:
     app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 503
-    assert answer.json["status"] == "failing" and answer.json["database"] == "ok"
-    assert "ConnectionError" in answer.json["redis"]
+    assert answer.json == {"status": "failing", "database": "ok", "redis": "failing"}
+    assert "127.0.0.1" not in answer.get_data(as_text=True)  # no addresses for anyone to read
 
 
 @pytest.mark.redis
@@ -124,3 +124,11 @@ def redis_app_for_status(app: Flask) -> None:
         need("Redis", problem)
     Redis.from_url(REDIS_URL).flushdb()
     app.config["REDIS_URL"] = REDIS_URL
+
+
+def test_status_says_the_database_is_down_in_one_line(planner) -> None:
+    down = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
+    shown = planner("status", PLANNER_DATABASE_URL=down)
+    assert shown.exit_code == 1
+    assert shown.stdout.startswith("database: OperationalError") and "Traceback" not in shown.output
+    assert "redis: not configured" in shown.stdout

@@ -31,6 +31,8 @@ def status(as_json: bool, now: str | None) -> None:
 
 def describe(found: dict[str, Any]) -> list[str]:
     lines = [f"{name}: {state}" for name, state in found["health"].items()]
+    if found["digests"] is None:  # the database does not answer: nothing more to say
+        return lines
     queues = found["queues"]
     if queues is None and found["health"]["redis"] == "not configured":
         lines.append("queues: none (no Redis: jobs run in the web process)")
