@@ -10,6 +10,10 @@ jobs waiting for a retry (run it on every worker: they elect one among themselve
 tick queues what is due (refreshes, geocoding, digests) under ids naming their period, so that
 two schedulers, or a restarted one, queue nothing twice. Run one (a second is harmless).
 
+A worker outlives a Redis outage: RQ's worker gives up when Redis goes away in the middle of a
+job, so this waits until Redis answers again and starts a new worker (a job whose end could not be
+recorded is retried by RQ as abandoned; jobs are idempotent).
+
 Needs PLANNER_REDIS_URL; the database is PLANNER_DATABASE_URL as for the web app.
 """
 
@@ -17,10 +21,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import time
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisDown
+from redis.exceptions import TimeoutError as RedisSlow
 from rq import Queue, Worker
 from rq.job import Job
 
@@ -29,6 +37,8 @@ import planner.jobs  # preloaded: the forked work horse starts jobs at once
 from planner import create_app
 from planner.geo import load_index
 
+log = logging.getLogger("planner.worker")
+REDIS_WAIT_MAX = 30.0  # seconds between two tries to reach Redis again, at most
 app = create_app()
 load_index()  # the offline gazetteer, built once here instead of in every forked job
 
@@ -60,9 +70,48 @@ def main(argv: list[str] | None = None) -> int:
     if args.cron:
         return run_cron(connection)
     queues = [Queue(name, connection=connection) for name in args.queues]
-    worker = Worker(queues, connection=connection, job_class=AppJob)
-    worker.work(burst=args.burst, with_scheduler=args.with_scheduler)
-    return 0
+    return work(connection, queues, args.burst, args.with_scheduler)
+
+
+def work(connection: Redis, queues: list[Queue], burst: bool, with_scheduler: bool) -> int:
+    """Run RQ workers one after the other: a new one when the last gave up because Redis went
+    away (once Redis answers again), until one stops on request or, in burst mode, is done."""
+    while True:
+        worker = Worker(queues, connection=connection, job_class=AppJob)
+        try:
+            worker.work(burst=burst, with_scheduler=with_scheduler)
+        except (RedisDown, RedisSlow) as exc:
+            log.error("worker %s lost Redis (%s)", worker.name, exc)
+            if worker.pubsub_thread is not None:  # its listener for `rq` commands: let it go
+                worker.pubsub_thread.stop()
+        up = _answers(connection)
+        if burst or up:  # done, or stopped on request (or for a reason of its own)
+            return 0 if up else 1
+        log.error("waiting for Redis to answer again")
+        _wait_for(connection)
+        log.info("Redis answers again: starting a new worker")
+
+
+def _answers(connection: Redis) -> bool:
+    try:
+        return bool(connection.ping())
+    except (RedisDown, RedisSlow):
+        return False
+
+
+def _wait_for(connection: Redis) -> None:
+    """Until Redis answers; SIGTERM or SIGINT meanwhile end the process (no job is in hand)."""
+
+    def leave(signum: int, _frame: Any) -> None:
+        log.info("stopping on signal %s while waiting for Redis", signum)
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, leave)
+    pause = 1.0
+    while not _answers(connection):
+        time.sleep(pause)
+        pause = min(pause * 2, REDIS_WAIT_MAX)
 
 
 def run_cron(connection: Redis) -> int:

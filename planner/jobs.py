@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from sqlalchemy import or_, select
@@ -57,8 +58,40 @@ class TransientFailure(Exception):
     RQ runs it again after the kind's wait; the failure is already recorded where users see it."""
 
 
+class QueueUnavailable(Exception):
+    """Redis did not answer, so a job could not be queued. What the caller committed before
+    is kept (a new source is still due, and the schedule queues it once Redis is back)."""
+
+
+# what a job does, in the words of the message shown when it cannot be queued
+JOB_WORDS = {
+    "refresh_source": "the refresh",
+    "geocode_user": "finding your home on the map",
+    "geocode_trip": "finding the trip's city on the map",
+    "geocode_contacts": "finding your contacts' cities on the map",
+    "update_evidence": "looking for your contacts at events",
+    "resend_digest": "sending the digest",
+}
+
+
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = {"queues": None, "fetcher": None, "background": None}
+    app.register_error_handler(QueueUnavailable, _queue_unavailable)
+
+
+def _queue_unavailable(exc: QueueUnavailable) -> Any:
+    """A page whose job could not be queued: its message on the page the form came from (JSON
+    for scripts), instead of a server error."""
+    from flask import flash, jsonify, redirect, request
+
+    message = str(exc)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(ok=False, error=message), 503
+    flash(message, "error")
+    came_from = urlsplit(request.referrer or "")
+    same_site = came_from.netloc == request.host and came_from.path.startswith("/")
+    back = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return redirect(back if same_site else "/", 303)
 
 
 def queue(name: str = "fetch") -> Any | None:
@@ -95,6 +128,8 @@ def enqueue(
     q = queue(queue_name)
     if q is None:
         return _background(func, args) if background else func(*args)
+    from redis.exceptions import ConnectionError as RedisDown
+    from redis.exceptions import TimeoutError as RedisSlow
     from rq import Retry
     from rq.exceptions import DuplicateJobError
 
@@ -114,6 +149,13 @@ def enqueue(
     except DuplicateJobError:
         log.info("job %s is already queued or done: not queued again", job_id)
         return q.fetch_job(job_id)
+    except (RedisDown, RedisSlow) as exc:
+        log.error("job %s%r not queued: Redis did not answer (%s)", func.__name__, args, exc)
+        what = JOB_WORDS.get(func.__name__, "the work that follows")
+        raise QueueUnavailable(
+            f"The job queue is not answering just now, so {what} could not be started; "
+            "what you saved is kept. Try again in a minute."
+        ) from exc
 
 
 def _background(func: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:
@@ -207,7 +249,7 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
     if result.ok:
         _geocode_venues(source.owner_id, moment)
         report = result.report
-        if report is not None and (report.added or report.updated or report.gone):
+        if (report is not None and (report.added or report.updated or report.gone)) or _rerun():
             from planner.recommend import enqueue_evidence
 
             enqueue_evidence(source.owner_id)  # who speaks, hosts or is likely there
@@ -221,6 +263,17 @@ def tick(now: str | None = None) -> dict[str, Any]:
     from planner.schedule import run_tick
 
     return {"jobs": run_tick(parse_now(now))}
+
+
+def _rerun() -> bool:
+    """Whether RQ runs this refresh again (a retry, or its worker died): the run before may have
+    stored the events and then failed to queue the jobs that follow (Redis gone), and this run
+    finds nothing changed, so it queues them anyway."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    retries = len(KINDS["refresh_source"].retries)
+    return job is not None and job.retries_left is not None and job.retries_left < retries
 
 
 def _retries_left() -> int:

@@ -348,7 +348,11 @@ def mark_gone(
 
 
 def retire_orphans(session: Session, event_ids: Iterable[int], now: datetime) -> None:
-    """Events that no source lists any more are marked gone (kept, with their history)."""
+    """Events that no source lists any more are marked gone (kept, with their history).
+
+    Their rows are locked before the check: two refreshes that at once drop an event's last two
+    links (two sources of one owner) would otherwise each see the other's link still live, and
+    neither would mark the event gone. The second to lock sees what the first committed."""
     still_listed = exists().where(
         and_(EventSource.event_id == Event.id, EventSource.gone_at.is_(None))
     )
@@ -356,6 +360,8 @@ def retire_orphans(session: Session, event_ids: Iterable[int], now: datetime) ->
     if ids:
         touch(session, session.scalar(select(Event.owner_id).where(Event.id == ids[0])))
     for part in chunks(ids):
+        locked = select(Event.id).where(Event.id.in_(part)).order_by(Event.id)
+        session.execute(locked.with_for_update(key_share=True))  # PostgreSQL: FOR NO KEY UPDATE
         session.execute(
             update(Event)
             .where(Event.id.in_(part), ~still_listed)
