@@ -132,3 +132,11 @@ def test_status_says_the_database_is_down_in_one_line(planner) -> None:
     assert shown.exit_code == 1
     assert shown.stdout.startswith("database: OperationalError") and "Traceback" not in shown.output
     assert "redis: not configured" in shown.stdout
+
+
+def test_refresh_enqueue_without_redis_is_one_line(planner, local_server: LocalServer) -> None:
+    planner("sources", "add", local_server.add("/a.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR"))
+    down = f"redis://127.0.0.1:{closed_port()}/0"
+    shown = planner("refresh", "--enqueue", PLANNER_REDIS_URL=down)
+    assert shown.exit_code == 1 and "Traceback" not in shown.output
+    assert "Redis is not answering" in shown.output and "0 of 1 sources queued" in shown.output

@@ -23,13 +23,21 @@ log = logging.getLogger("planner.cli")  # the command line's log, whichever modu
 @with_app
 def refresh(now: str | None, everything: bool, source_ids: tuple[int, ...], enqueue: bool) -> None:
     """Refresh the sources that are due, with a progress bar and a line per source."""
-    from planner.jobs import enqueue_refresh, refresh_source
+    from planner.jobs import QueueUnavailable, enqueue_refresh, refresh_source
 
     moment = parse_now(now)
     ids = _chosen_sources(moment, everything, source_ids)
     if enqueue:
-        for source_id in ids:
-            enqueue_refresh(source_id, moment)
+        queued = 0
+        try:
+            for source_id in ids:
+                enqueue_refresh(source_id, moment)
+                queued += 1
+        except QueueUnavailable as exc:
+            raise click.ClickException(
+                f"Redis is not answering ({exc.__cause__ or exc}): {queued} of {len(ids)} "
+                "sources queued; the scheduler queues the rest when they are due"
+            ) from None
         click.echo(f"queued {len(ids)} sources")
         return
     failures = _refresh_all(ids, moment, refresh_source)
