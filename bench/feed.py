@@ -7,7 +7,8 @@ Seeds a SQLite database (a file in a temporary folder) with one user in Berlin (
 contacts) and `--events` upcoming events from one source (a speaker and the contact evidence on
 a third of them), all in the feed: the matcher's picks (a budget of `--per-week` 40 events a
 week lets it pick 200, the most a feed carries: the costliest build), and every other event
-marked going. Then, in the same run:
+marked going, as recommended earlier (so that the feed works out their reasons again). Then, in
+the same run:
   fresh build: the feed requested in-process (Flask's test client) as after a data change: the
                feed cache and the matcher's cached inputs cleared, each request with its own
                session; `--builds` times, median, wall and CPU; "cold" also drops the matcher's
@@ -177,10 +178,11 @@ def _event(owner_id: int, n: int, total: int, now: datetime) -> Any:
 
 
 def mark_the_rest_going(user_id: int, now: datetime) -> dict[str, int]:
-    """Every event the matcher does not pick is marked going: the feed holds all of them."""
+    """Every event the matcher does not pick is marked going, as if planner had recommended
+    it earlier: the feed holds all of them, each going one with its reasons worked out again."""
     from sqlalchemy import select
 
-    from planner.models import Event, EventFeedback, User
+    from planner.models import Event, EventFeedback, Recommendation, User
     from planner.recommend import recommend
     from planner.web.feeditems import picks_for
 
@@ -191,6 +193,10 @@ def mark_the_rest_going(user_id: int, now: datetime) -> dict[str, int]:
     for event_id in session.scalars(select(Event.id).where(Event.owner_id == user_id)):
         if event_id not in picked:
             session.add(EventFeedback(owner_id=user_id, event_id=event_id, state="going", at=now))
+            earlier = now - timedelta(days=3)
+            session.add(
+                Recommendation(owner_id=user_id, event_id=event_id, score=0.5, first_at=earlier)
+            )
     session.commit()
     return {"picked": len(picked)}
 

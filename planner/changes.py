@@ -96,9 +96,7 @@ def _shown_changed(row: Any) -> bool:
     ignored = BOOKKEEPING.get(type(row))
     if not ignored:
         return True
-    return any(
-        attr.history.has_changes() for attr in inspect(row).attrs if attr.key not in ignored
-    )
+    return any(attr.history.has_changes() for attr in inspect(row).attrs if attr.key not in ignored)
 
 
 @event.listens_for(Session, "after_flush")

@@ -5,15 +5,16 @@ Pure: plain items and `now` in, a list or bytes out; no database, web, clock or 
     items = compose(recommended, going, cancelled, now)   # what the feed holds, in order
     data = build_calendar(Listing(name, host), items)     # the .ics bytes
 
-The bytes hold no clock: DTSTAMP and LAST-MODIFIED are each event's own update time, so the same
-items give the same bytes (and the same ETag) on every build, in every process.
+The bytes hold no clock: DTSTAMP and LAST-MODIFIED are each event's own update time (or, when
+later, the time of the user's mark on it), so the same items give the same bytes (and the same
+ETag) on every build, in every process.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -31,7 +32,8 @@ PREFIX = {"cancelled": "Cancelled: ", "postponed": "Postponed: "}  # for clients
 class Item:
     """One event as a feed shows it: the event's own fields (`Event` columns), the absolute URL
     of its page on this site, the user's mark (going | attended | ""), and why it is
-    recommended, in words."""
+    recommended, in words. `updated_at` dates what the feed shows of it: the event's update
+    time, or the time of the mark when that is later."""
 
     id: int
     title: str
@@ -81,16 +83,31 @@ def compose(
 ) -> list[Item]:
     """What a feed holds: the events the user goes to, the recommended ones, and events
     recommended before that are now cancelled (until a week after their start, so that a
-    calendar shows the cancellation rather than losing the event); each once, by start."""
+    calendar shows the cancellation rather than losing the event); each once, by start. An
+    event both recommended and marked keeps its reasons, people and introductions, with the
+    mark (`marked`)."""
     found: dict[int, Item] = {}
     for item in going:
         found[item.id] = item
     for item in recommended:
-        found.setdefault(item.id, item)
+        mark = found.get(item.id)
+        found[item.id] = item if mark is None else marked(item, mark)
     for item in cancelled:
         if item.status == "cancelled" and ends(item) + KEEP_CANCELLED >= now:
             found.setdefault(item.id, item)
     return sorted(found.values(), key=lambda item: (item.start, item.id))
+
+
+def marked(item: Item, mark: Item) -> Item:
+    """`item` (a recommendation) with the user's mark from `mark` (the same event, marked): its
+    reasons stay, the people fall back to those found for the mark, and it dates from the
+    later of the two, since what the calendar shows (busy, "You are going.") changed then."""
+    return replace(
+        item,
+        mark=mark.mark,
+        people=item.people or mark.people,
+        updated_at=max(item.updated_at, mark.updated_at),
+    )
 
 
 def ends(item: Item) -> datetime:

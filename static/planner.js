@@ -163,4 +163,45 @@
   document.addEventListener("input", function (event) {
     if (event.target.matches("input[data-filter]")) filter(event.target);
   });
+
+  /* <input data-copy="WHAT">: a Copy button beside the field ("Copy WHAT" to a screen reader).
+     Without this file the field is there to select and copy by hand. The clipboard API needs a secure context (https, or this machine);
+     elsewhere the selected text is copied the older way. */
+  function copied(button) {
+    button.textContent = "Copied";
+    announce("Copied the URL.");
+    window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
+  }
+
+  function copy(input, button) {
+    input.focus();
+    input.select();
+    var failed = function () { announce("Could not copy: the URL is selected, copy it yourself."); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(function () { copied(button); }, failed);
+      return;
+    }
+    var done = false;
+    try { done = document.execCommand("copy"); } catch (e) { done = false; }
+    if (done) { copied(button); } else { failed(); }
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-copy]"), function (input) {
+    var row = document.createElement("div");
+    row.className = "copy-row";
+    input.parentNode.insertBefore(row, input);
+    row.appendChild(input);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = "Copy";
+    if (input.getAttribute("data-copy")) {
+      button.setAttribute("aria-label", "Copy " + input.getAttribute("data-copy"));
+    }
+    button.addEventListener("click", function () { copy(input, button); });
+    row.appendChild(button);
+    input.addEventListener("focus", function () { input.select(); });
+    var hint = row.parentNode.querySelector("[data-copy-hint]");
+    if (hint) hint.hidden = true;
+  });
 })();

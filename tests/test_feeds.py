@@ -104,15 +104,25 @@ def test_times_all_day_floating_and_without_end() -> None:
 # --- what a feed holds -------------------------------------------------------------------------
 
 
-def test_compose_keeps_cancelled_picks_a_week_and_marks_win() -> None:
-    recommended = [item(5, reasons=("matches your goal",)), item(2)]
-    going = [item(5, mark="going"), item(9, mark="going")]
+def test_compose_keeps_cancelled_picks_a_week_and_merges_marks() -> None:
+    pick = item(5, reasons=("matches your goal",), introductions=("introduce A and B",))
+    marked_at = pick.updated_at + timedelta(days=1)
+    going = [item(5, mark="going", updated_at=marked_at, people=("Ada (speaking: talk)",))]
+    going.append(item(9, mark="going"))
     recent = item(-3, status="cancelled")  # ended three days ago: kept
     old = item(-9, status="cancelled")  # ended nine days ago: gone
     scheduled = item(-2)  # not cancelled: only recommendations of now count
-    found = compose(recommended, going, [recent, old, scheduled], NOW)
+    found = compose([pick, item(2)], going, [recent, old, scheduled], NOW)
     assert [i.id for i in found] == [-3, 2, 5, 9]  # by start
-    assert found[2].mark == "going" and found[2].reasons == ()  # the mark wins
+    merged = found[2]  # the recommendation, marked: its reasons stay
+    assert merged.mark == "going" and merged.reasons == pick.reasons
+    assert merged.introductions == pick.introductions and merged.people == going[0].people
+    assert merged.updated_at == marked_at  # dated by the later change: the mark
+    earlier = replace(going[0], updated_at=pick.updated_at - timedelta(days=1))
+    assert compose([pick], [earlier], [], NOW)[0].updated_at == pick.updated_at
+    text = build_calendar(LISTING, [merged]).decode().replace("\r\n ", "")  # unfolded
+    assert f"DTSTAMP:{marked_at:%Y%m%dT%H%M%S}Z" in text and "TRANSP:OPAQUE" in text
+    assert "You are going.\\n\\nWhy planner recommends it:\\n- matches your goal" in text
 
 
 def test_calendar_and_event_properties() -> None:
@@ -164,7 +174,7 @@ def planner(tmp_path: Path):
         "PLANNER_BASE_URL": "https://planner.example.org/",
     }
 
-    def run(*args: str, **changed: str) -> Result:
+    def run(*args: str, **changed: str | None) -> Result:
         return CliRunner().invoke(main, list(args), env=env | changed)
 
     assert run("db", "upgrade").exit_code == 0
@@ -208,6 +218,22 @@ def test_feeds_url_refusals(planner) -> None:
     assert other_key.exit_code == 2 and other_key.stdout == ""
     assert "made under another PLANNER_SECRET_KEY" in other_key.stderr
     assert "planner feeds rotate" in other_key.stderr
+
+
+def test_feeds_url_refuses_the_public_development_key_outside_debug(planner) -> None:
+    """Without PLANNER_SECRET_KEY a URL would be an HMAC under the well-known development key
+    of the seed in the database: anyone who reads the database could work it out."""
+    made = planner("feeds", "url").stdout.strip()
+    unset = {"PLANNER_DEBUG": "0", "PLANNER_SECRET_KEY": None}
+    for command in (("url",), ("url", "--going-only"), ("rotate",)):
+        refused = planner("feeds", *command, **unset)
+        assert refused.exit_code == 2 and refused.stdout == "", command
+        assert refused.stderr.startswith("planner: PLANNER_SECRET_KEY is not set: ")
+        assert refused.stderr.count("\n") == 1
+    assert planner("feeds", "url").stdout.strip() == made  # the refused rotate changed nothing
+    assert planner("feeds", "url", "--going-only").exit_code == 0  # in debug mode: made now
+    set_key = planner("feeds", "url", PLANNER_DEBUG="0")
+    assert set_key.exit_code == 0 and set_key.stdout.strip() == made
 
 
 def _path(url: str) -> str:

@@ -32,7 +32,7 @@ from planner import db
 from planner.demo_loader import load_demo, load_demo_person
 from planner.feeds import location
 from planner.jobs import refresh_source, wait_background
-from planner.models import Contact, Event, FeedToken, Recommendation, User
+from planner.models import Contact, Event, EventFeedback, FeedToken, Recommendation, User
 from planner.recommend import recommend, update_evidence
 from planner.sources import add_file_source, owner
 from planner.web.feeditems import picks_for
@@ -283,6 +283,7 @@ def test_served_feed_reads_the_same_in_icaljs_icalendar_and_planner(
     uids = [e["uid"] for e in js["events"]]
     assert uids == [e["uid"] for e in py["events"]] and len(set(uids)) == len(uids)
     stored = rows(uids)
+    marks = dict(db.session().execute(select(EventFeedback.event_id, EventFeedback.at)).all())
     for seen_js, seen_py in zip(js["events"], py["events"], strict=True):
         row = stored[seen_js["uid"]]
         want = expected(row)
@@ -291,7 +292,8 @@ def test_served_feed_reads_the_same_in_icaljs_icalendar_and_planner(
             assert got == want, row.title
             assert reader["sequence"] == row.sequence
         assert seen_js["url"] == f"http://{HOST}:5000/events/{row.id}"
-        assert seen_js["dtstamp"] == row.updated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        changed = max(row.updated_at, marks.get(row.id, row.updated_at))  # the event, its mark
+        assert seen_js["dtstamp"] == changed.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     # what is in it: the going events and the recommendations of this hour, nothing else
     session = db.session()
@@ -304,7 +306,7 @@ def test_served_feed_reads_the_same_in_icaljs_icalendar_and_planner(
     only = by_icalendar(fetch(client, urls["going"]).data)
     marked = going | {event_id("Open end meetup")}
     assert {e["uid"] for e in only["events"]} == {f"event-{i}@{HOST}" for i in marked}
-    assert only["calendar"]["X-WR-CALNAME"] == "planner: going"
+    assert only["calendar"]["X-WR-CALNAME"] == "planner: Local owner is going"
 
     shown = {e["title"]: e for e in js["events"]}
     day = shown["Berlin Python Unconference"]
@@ -343,6 +345,44 @@ def test_a_recommended_event_cancelled_later_stays_as_cancelled(world: World) ->
     assert gone["status"] == "CANCELLED" and gone["title"] == f"Cancelled: {INTEROP}"
     assert gone["sequence"] == shown[f"event-{interop}@{HOST}"]["sequence"] + 1
     assert gone["start"] == shown[f"event-{interop}@{HOST}"]["start"]
+
+
+def vevent(data: bytes, uid: str) -> Any:
+    """The VEVENT of `uid` in a served feed, as `icalendar` reads it."""
+    found = [e for e in Calendar.from_ical(data).walk("VEVENT") if str(e["uid"]) == uid]
+    assert len(found) == 1, uid
+    return found[0]
+
+
+def test_marking_going_keeps_the_reasons_and_dates_the_change(world: World) -> None:
+    """A recommended event the user marks Going stays in the "all" feed with why planner
+    recommends it and whom to meet there, now busy and "You are going.", dated by the mark."""
+    client = world.client
+    urls = make_urls(client)
+    assert client.get("/").status_code == 200  # the home page remembers what it recommends
+    talk = event_id(TALK)
+    uid = f"event-{talk}@{HOST}"
+    before = vevent(fetch(client, urls["all"]).data, uid)
+    text = str(before["description"])
+    assert str(before["transp"]) == "TRANSPARENT"
+    assert "Why planner recommends it:\n- matches your goal" in text
+    people = text[text.index("People you could meet there:") :].split("\n\n")[0]
+    assert "Hanna Vogel (speaking: " in people
+
+    mark(client, talk, "going")
+    after = vevent(fetch(client, urls["all"]).data, uid)
+    said = str(after["description"])
+    assert said.startswith("You are going.\n\nWhy planner recommends it:\n- matches your goal")
+    assert people in said and str(after["transp"]) == "OPAQUE"
+    session = db.session()
+    marked_at = session.scalars(
+        select(EventFeedback.at).where(EventFeedback.event_id == talk)
+    ).one()
+    assert after.decoded("dtstamp") == marked_at.replace(microsecond=0)
+    assert after.decoded("last-modified") == after.decoded("dtstamp") > before.decoded("dtstamp")
+    assert after.decoded("sequence") == before.decoded("sequence")  # time and place unchanged
+    going = vevent(fetch(client, urls["going"]).data, uid)
+    assert going.decoded("dtstamp") == after.decoded("dtstamp")
 
 
 def test_sequence_rises_when_a_reread_moves_an_event(world: World) -> None:
@@ -464,13 +504,58 @@ def test_the_page_without_urls_with_them_and_bad_requests(world: World) -> None:
     for path in urls.values():
         assert f'value="http://{HOST}:5000{path}"' in page
         assert f'href="webcal://{HOST}:5000{path}"' in page
-    for step in ("Other calendars", "From URL", "New Calendar Subscription", "Subscribe from web"):
+    # single-user mode: only the ways that work on this machine
+    for step in ("New Calendar Subscription", "On My Mac", "On the Network", "Find Calendars"):
         assert step in page
+    for elsewhere in ("From URL", "Subscribe from web", "Add Subscribed Calendar"):
+        assert elsewhere not in page  # Google, Outlook, a phone: they cannot reach 127.0.0.1
+    assert "does not update" in page  # what a downloaded file is
     assert "stop updating" in page  # what rotating does
+    assert "you went to in the last 30 days" in page  # as long as the going feed keeps them
     preview = BeautifulSoup(page, "lxml").select(".feed-items li")
     said = [" ".join(li.get_text(" ", strip=True).split()) for li in preview]
     assert any(s.startswith("Wed") and TALK in s for s in said), said  # a pick
     assert any("Hallway track going" in s for s in said), said  # marked going
+
+
+def test_a_change_is_said_beside_its_feed_and_fetches_as_exactly_as_noted(world: World) -> None:
+    client = world.client
+    urls = make_urls(client)
+
+    def page() -> BeautifulSoup:
+        return BeautifulSoup(client.get("/feeds").get_data(as_text=True), "lxml")
+
+    def used(kind: str) -> str:
+        return page().select_one(f"#feed-{kind} .feed-used").get_text(" ", strip=True)
+
+    rotated = client.post("/feeds/going/rotate", data={"csrf_token": token(client)})
+    assert rotated.headers["Location"] == "/feeds#feed-going"
+    said = page().select(".flash")  # where the redirect scrolls to: in that feed's card
+    assert [p.find_parent("section")["id"] for p in said] == ["feed-going"]
+    assert "The old one no longer works" in said[0].get_text()
+    assert page().select(".flash") == []  # said once
+
+    assert used("all").endswith("not fetched by a calendar yet")
+    assert fetch(client, urls["all"]).status_code == 200
+    assert used("all").endswith("fetched by a calendar within the past hour")
+    session = db.session()
+    row = session.scalars(select(FeedToken).where(FeedToken.kind == "all")).one()
+    row.last_used_at -= timedelta(hours=3, minutes=30)  # noted hourly: "about", not "ago"
+    session.commit()
+    assert used("all").endswith("last fetched by a calendar about 3 hours ago")
+
+
+def test_a_public_deployment_shows_the_steps_for_every_calendar(multi: Flask) -> None:
+    from tests.accounts import signed_in
+
+    multi.config["BASE_URL"] = "https://planner.example.org"
+    ann = signed_in(multi, "ann@example.org")
+    make_urls(ann)
+    page = ann.get("/feeds").get_data(as_text=True)
+    assert "only on this machine" not in page
+    for step in ("From URL", "Subscribe from web", "Add Subscribed Calendar", "iCloud"):
+        assert step in page
+    assert "On My Mac" not in page
 
 
 def test_single_user_mode_serves_feeds_to_this_machine_only(world: World) -> None:
@@ -481,12 +566,35 @@ def test_single_user_mode_serves_feeds_to_this_machine_only(world: World) -> Non
     assert world.client.get(path, environ_base=far).status_code == 403  # ...still refused
 
 
+@pytest.mark.parametrize("host", ["rebind.evil.example:5000", "rebind.evil.example", "10.0.0.2"])
+def test_single_user_mode_serves_feeds_under_this_machines_names_only(
+    world: World, host: str
+) -> None:
+    """A web page elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) reaches the app
+    from this machine, but under its own Host: refused, also when the feed is cached (the
+    answer in front of the app)."""
+    path = make_urls(world.client)["all"]
+    assert fetch(world.client, path).status_code == 200  # built and cached now
+    fast = world.client.application.wsgi_app
+    assert isinstance(fast, FastPath)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "REMOTE_ADDR": "127.0.0.1"}
+    environ |= {"wsgi.url_scheme": "http", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5000"}
+    assert fast.cached(environ) is not None
+    assert fast.cached({**environ, "HTTP_HOST": host}) is None
+    refused = world.client.get(path, headers={"Host": host})
+    assert refused.status_code == 403 and b"BEGIN:VCALENDAR" not in refused.data
+    for name in ("localhost:5000", "127.0.0.1", "[::1]:5000"):
+        assert fast.cached({**environ, "HTTP_HOST": name}) is not None, name
+        assert world.client.get(path, headers={"Host": name}).status_code == 200, name
+
+
 def test_the_fast_path_answers_as_the_view_does(world: World) -> None:
     """A feed this process built already is answered in front of Flask (`FastPath`), with the
     same status, headers and bytes as the view gives."""
     client = world.client
     path = make_urls(client)["all"]
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "REMOTE_ADDR": "127.0.0.1"}
+    environ["HTTP_HOST"] = "127.0.0.1:5000"
     fast = world.client.application.wsgi_app
     assert isinstance(fast, FastPath)
     assert fast.cached(environ) is None  # not built yet: the view will

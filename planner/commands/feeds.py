@@ -74,7 +74,7 @@ def _print_url(email: str | None, going_only: bool, make: Callable[..., Any]) ->
     from planner.feedtokens import shown_token
     from planner.web.feeds import feed_url
 
-    secret = current_app.config["SECRET_KEY"]
+    secret = _checked_key(current_app.config)
     kind = "going" if going_only else "all"
     with db.transaction() as session:
         user = known_user(session, email)
@@ -87,3 +87,18 @@ def _print_url(email: str | None, going_only: bool, make: Callable[..., Any]) ->
             "or `planner feeds rotate` to make a new URL (the old one then stops working)"
         )
     click.echo(feed_url(token))
+
+
+def _checked_key(config: Any) -> str:
+    """The secret key feed URLs are made under; the public development key only in debug mode
+    or testing (with it, anyone could work a URL out from the database's seed)."""
+    from planner.config import DEFAULT_SECRET_KEY
+
+    secret = config.get("SECRET_KEY")
+    development = config.get("DEBUG") or config.get("TESTING")
+    if not secret or (secret == DEFAULT_SECRET_KEY and not development):
+        raise Usage(
+            "PLANNER_SECRET_KEY is not set: a feed URL made under the public development key "
+            "could be worked out by anyone who reads the database (set the web app's key)"
+        )
+    return str(secret)

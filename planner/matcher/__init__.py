@@ -37,7 +37,7 @@ from planner.matcher.index import EventIndex
 from planner.matcher.introductions import introductions
 from planner.matcher.meet import Suggestion, people_to_meet
 from planner.matcher.people import find_contacts
-from planner.matcher.rank import match
+from planner.matcher.rank import explain, match
 
 __all__ = [
     "FEEDBACK_KINDS",
@@ -62,6 +62,7 @@ __all__ = [
     "from_row",
     "gathering_calendar",
     "introductions",
+    "explain",
     "match",
     "people_to_meet",
 ]

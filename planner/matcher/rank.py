@@ -17,7 +17,7 @@ adds one serendipity pick.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -94,6 +94,28 @@ def match(
         if extra is not None:
             picks = picks[: limit - 1] + [extra]
     return [_as_match(state, pick, budget) for pick in picks]
+
+
+def explain(
+    profile: Profile,
+    goals: Sequence[Goal],
+    index: EventIndex,
+    evidence: Mapping[int, Sequence[ContactAtEvent]] | EvidenceTable,
+    feedback: Sequence[Feedback],
+    now: datetime,
+    trips: Sequence[Trip],
+    event_ids: Iterable[int],
+) -> list[Match]:
+    """The matches these events would be were they not marked (going): reasons, contacts and
+    introductions as `match` gives them, without the selection (budget, variety). Events that
+    have started, are cancelled or no longer reach the user give none."""
+    ids = set(event_ids)
+    unmarked = [said for said in feedback if said.event_id not in ids]
+    state = _State(profile, goals, index, evidence, unmarked, now, trips)
+    rows = np.array(sorted(index.row[i] for i in ids if i in index.row), dtype=np.int64)
+    rows = rows[state.open[rows]]
+    budget = state.budget()
+    return [_as_match(state, found, budget) for found in _scored_all(state, rows) if found]
 
 
 class _State:

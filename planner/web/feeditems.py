@@ -1,21 +1,22 @@
 """What a calendar feed holds: the events the user goes to (or went to lately) and, for the
-"all" feed, the recommended ones with their reasons and the people to meet there, and
-recommended ones since cancelled (kept a while, marked cancelled)."""
+"all" feed, the recommended ones with their reasons and the people to meet there (also once
+marked going), and recommended ones since cancelled (kept a while, marked cancelled)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
+from planner import matcher
 from planner.agenda import when
 from planner.feeds import FIELDS, Item, compose, item_of
 from planner.models import Contact, ContactEvidence, Event, EventFeedback, Recommendation, User
-from planner.recommend import Recommended, recommend
+from planner.recommend import Recommended, inputs_for, recommend
 from planner.web.recommendations import LIKELY_SAID, ROLE_SAID, Card
 
 KEEP_PAST = timedelta(days=30)  # events the user went to stay in the feed this long
@@ -29,19 +30,43 @@ def picks_for(user: User) -> int:
 
 def feed_items(session: Session, user: User, kind: str, now: datetime) -> list[Item]:
     """The events of the user's feed `kind` as of `now`: those they go to (or went to lately)
-    and, for "all", the recommended ones and recommended ones since cancelled."""
+    and, for "all", the recommended ones and recommended ones since cancelled. An upcoming
+    event planner recommended and the user then marked going keeps why it was recommended."""
     page = page_urls()
     marked = marked_events(session, user, now - KEEP_PAST)
     people = people_at(session, user, [row.id for row in marked])
-    going = [
-        item_of(row, page(row.id), mark=row.state, people=people.get(row.id, ())) for row in marked
-    ]
+    going = [marked_item(row, page(row.id), people.get(row.id, ())) for row in marked]
     if kind == "going":
         return compose((), going, (), now)
     found = recommend(session, user, now, limit=picks_for(user), remember=False)
+    found += explained(session, user, [row for row in marked if row.recommended], now)
     recommended = [recommended_item(item, page(item.event.id)) for item in found]
     cancelled = [item_of(row, page(row.id)) for row in cancelled_picks(session, user, now)]
     return compose(recommended, going, cancelled, now)
+
+
+def marked_item(row: Any, page: str, people: tuple[str, ...]) -> Item:
+    """A marked event (a row of `marked_events`), dated by the later of its own update and
+    the mark: marking changes what the feed shows of it (busy, "You are going.")."""
+    return item_of(
+        row, page, mark=row.state, people=people, updated_at=max(row.updated_at, row.marked_at)
+    )
+
+
+def explained(session: Session, user: User, rows: list[Any], now: datetime) -> list[Recommended]:
+    """Why planner recommends each of these events (rows of `marked_events`) that the user
+    marked going, as the ranking of `now` would say it had they not marked them: their goals,
+    the contacts there, place and time; events that have started, or that no longer reach the
+    user (too far now, say), get none. The events themselves leave the ranking once marked."""
+    rows = [row for row in rows if row.state == "going" and row.start > now]
+    if not rows:
+        return []
+    got = inputs_for(session, user, now)
+    by_id = {row.id: row for row in rows}
+    found = matcher.explain(
+        got.profile, got.goals, got.index, got.evidence, got.feedback, now, got.trips, by_id
+    )
+    return [Recommended(m, cast(Event, by_id[m.event_id])) for m in found]
 
 
 COLUMNS = [getattr(Event, name) for name in FIELDS]  # what an item needs of an event
@@ -49,9 +74,19 @@ COLUMNS = [getattr(Event, name) for name in FIELDS]  # what an item needs of an 
 
 def marked_events(session: Session, user: User, since: datetime) -> list[Any]:
     """The user's events marked going or attended that start from `since`: rows of the columns
-    an item needs and the mark (`state`), not ORM objects (a third of the time for 300)."""
+    an item needs, the mark (`state`) and when it was made (`marked_at`), and whether planner
+    recommended the event to the user (`recommended`); not ORM objects (a third of the time
+    for 300)."""
+    recommended = exists().where(
+        Recommendation.event_id == Event.id, Recommendation.owner_id == user.id
+    )
     query = (
-        select(*COLUMNS, EventFeedback.state)
+        select(
+            *COLUMNS,
+            EventFeedback.state,
+            EventFeedback.at.label("marked_at"),
+            recommended.label("recommended"),
+        )
         .join(EventFeedback, EventFeedback.event_id == Event.id)
         .where(
             EventFeedback.owner_id == user.id,
@@ -72,7 +107,8 @@ def page_urls() -> Callable[[int], str]:
 
 def recommended_item(found: Recommended, page: str) -> Item:
     """A recommendation with its reasons (those about contacts become the people list) and the
-    contacts there with the evidence, in the words of the home page."""
+    contacts there with the evidence, in the words of the home page. `found.event` may be a
+    row of the columns an item needs."""
     card = Card(found.event, when(found.event), "", match=found.match)
     reasons = [text for kind, _, texts in card.reasons if kind != "contact" for text in texts]
     return item_of(

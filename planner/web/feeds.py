@@ -12,6 +12,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import session as web_session
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -20,6 +21,7 @@ from planner.agenda import when
 from planner.feeds import ends
 from planner.feedtokens import (
     KINDS,
+    USE_NOTED_EVERY,
     FeedTokenError,
     ensure_token,
     live_tokens,
@@ -28,7 +30,8 @@ from planner.feedtokens import (
     shown_token,
 )
 from planner.models import Event, FeedToken
-from planner.web.feeditems import feed_items
+from planner.web.events import ago
+from planner.web.feeditems import KEEP_PAST, feed_items
 from planner.web.feedserve import FastPath, feed, hour_of
 from planner.web.viewer import viewer
 
@@ -43,13 +46,17 @@ ABOUT = {
         "Your picks, each with why and whom you could meet there, and the events you go to. "
         "A pick that gets cancelled stays a week, marked cancelled.",
     ),
-    "going": ("Going only", "The events you marked Going, and those you went to this month."),
+    "going": (
+        "Going only",
+        f"The events you marked Going, and those you went to in the last {KEEP_PAST.days} days.",
+    ),
 }
 SAID = {
     "make": "Your “{title}” feed has a private URL now: add it to your calendar below.",
     "rotate": "New URL for your “{title}” feed. The old one no longer works: subscribe again.",
     "revoke": "Your “{title}” feed is off: its URL no longer works.",
 }
+SAID_KEY = "feed_said"  # in the session: (kind, what a change did), shown beside that feed
 
 
 class ActionForm(FlaskForm):
@@ -66,6 +73,8 @@ class Shown:
     about: str
     row: FeedToken | None
     url: str | None
+    fetched: str = ""  # when a calendar last fetched it, in words
+    said: str | None = None  # what the viewer's last change to it did
 
     @property
     def webcal(self) -> str | None:
@@ -78,9 +87,21 @@ def feed_url(token: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
-def shown(kind: str, row: FeedToken | None) -> Shown:
+def shown(kind: str, row: FeedToken | None, now: datetime, said: str | None = None) -> Shown:
     token = shown_token(row, current_app.config["SECRET_KEY"]) if row else None
-    return Shown(kind, *ABOUT[kind], row, feed_url(token) if token else None)
+    fetched = fetched_said(row.last_used_at, now) if row else ""
+    return Shown(kind, *ABOUT[kind], row, feed_url(token) if token else None, fetched, said)
+
+
+def fetched_said(last_used_at: datetime | None, now: datetime) -> str:
+    """When a calendar last fetched a feed, in words as exact as what is stored: a fetch is
+    noted at most once an hour (`USE_NOTED_EVERY`), so the last one may be up to an hour later
+    than the time noted."""
+    if last_used_at is None:
+        return "not fetched by a calendar yet"
+    if now - last_used_at < USE_NOTED_EVERY:
+        return "fetched by a calendar within the past hour"
+    return f"last fetched by a calendar about {ago(last_used_at, now)}"
 
 
 def reachable_from_outside() -> bool:
@@ -101,9 +122,12 @@ def index() -> str:
     rows = live_tokens(session, user.id)
     items = feed_items(session, user, "all", hour_of(now))
     upcoming = [item for item in items if ends(item) >= now]
+    said_kind, said = web_session.pop(SAID_KEY, None) or (None, None)
     return render_template(
         "feeds/index.html",
-        feeds=[shown(kind, rows.get(kind)) for kind in KINDS],
+        feeds=[
+            shown(kind, rows.get(kind), now, said if kind == said_kind else None) for kind in KINDS
+        ],
         preview=[(item, when(cast(Event, item), user.timezone)) for item in upcoming[:PREVIEW]],
         upcoming=len(upcoming),
         total=len(items),
@@ -133,7 +157,7 @@ def change(kind: str, action: str) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("feeds.index"), 303)
     session.commit()
-    flash(SAID[action].format(title=ABOUT[kind][0]), "ok")
+    web_session[SAID_KEY] = (kind, SAID[action].format(title=ABOUT[kind][0]))  # beside the feed
     return redirect(url_for("feeds.index") + f"#feed-{kind}", 303)
 
 

@@ -28,7 +28,7 @@ from planner import db
 from planner.feeds import Listing, build_calendar
 from planner.feedtokens import Found, lookup
 from planner.models import User
-from planner.web.auth import _loopback, public
+from planner.web.auth import _loopback, local_host, public
 from planner.web.feeditems import feed_items
 
 MAX_AGE = 300  # seconds a client may reuse a feed without asking again
@@ -164,8 +164,8 @@ class FastPath:
     (token live, data version and hour unchanged) is answered here, with the one lookup query
     and none of the app's per-request work (session, sign-in, CSRF hooks): a calendar polling
     an unchanged feed costs about what a "hello world" costs. Anything else (unknown tokens,
-    a build, other paths and methods, single-user mode from another machine) goes on to the
-    app unchanged."""
+    a build, other paths and methods, single-user mode from another machine or under another
+    Host) goes on to the app unchanged, which refuses what it must."""
 
     PATH = re.compile(r"/feeds/([A-Za-z0-9_-]{43})\.ics")
     STATUS = {200: "200 OK", 304: "304 Not Modified"}
@@ -188,11 +188,18 @@ class FastPath:
         start_response(self.STATUS[status], headers + self.security)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
+    @staticmethod
+    def local(environ: dict[str, Any]) -> bool:
+        """Whether a request comes from this machine and names it (single-user mode answers
+        nothing else; another Host is a page elsewhere reaching 127.0.0.1 by DNS rebinding)."""
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME")  # as the app reads it
+        return _loopback(environ.get("REMOTE_ADDR")) and local_host(host)
+
     def cached(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes] | None:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
         match = self.PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None or (self.single and not _loopback(environ.get("REMOTE_ADDR"))):
+        if match is None or (self.single and not self.local(environ)):
             return None
         now = datetime.now(UTC)
         found = lookup(self.app.extensions[db.EXTENSION].kw["bind"], match.group(1), now)
@@ -221,10 +228,8 @@ def feed_bytes(session: Session, user: User, kind: str, now: datetime) -> bytes:
 
 
 def listing_for(user: User, kind: str) -> Listing:
+    """The calendar's name (whose it is: one may subscribe to several people's) and host."""
     host = urlsplit(current_app.config["BASE_URL"]).hostname or "planner.invalid"
-    name = (
-        "planner: going"
-        if kind == "going"
-        else f"planner: recommended for {user.name or user.email}"
-    )
+    who = user.name or user.email
+    name = f"planner: {who} is going" if kind == "going" else f"planner: recommended for {who}"
     return Listing(name, host)
