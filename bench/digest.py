@@ -117,7 +117,9 @@ def _user(number: int, rng: random.Random) -> dict[str, Any]:
         "timezone": ZONES[number % len(ZONES)], "home_location": "Berlin, Germany",
         "home_lat": 52.52 + rng.uniform(-0.05, 0.05), "home_lon": 13.40 + rng.uniform(-0.05, 0.05),
         "home_geocoded_at": NOW, "radius_km": 25, "events_per_week": 2, "events_per_month": 6,
-        "digest_weekday": 0, "digest_hour": 8, "mail_key": new_mail_key(), "created_at": NOW,
+        # due at NOW in every zone: Wednesday 00:00 came less than a day before (Sydney: 23 h)
+        "digest_weekday": 2, "digest_hour": 0, "mail_key": new_mail_key(),
+        "created_at": NOW - timedelta(days=30),
     }  # fmt: skip
 
 
@@ -214,7 +216,7 @@ def phase_send(args: argparse.Namespace) -> dict[str, Any]:
                 ) -> Any:  # noqa: E501
                     return compose(user, found, to_meet, [], [], [], now)
 
-                row = claim(session, user, "2026-W48", NOW, new_message_id(BASE_URL))
+                row = claim(session, user, "2026-W48", new_message_id(BASE_URL))
                 assert row is not None
                 said = deliver(session, user, row, NOW, read)
                 session.expunge_all()  # as `send_digests` does after each user

@@ -7,6 +7,7 @@ address within `FAILURE_WINDOW`; beyond that, sign-in is refused until the windo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,10 @@ from planner.models import SignInFailure, User
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200  # hashing megabytes of "password" is a denial of service
 MAX_EMAIL = 320
+# an addr-spec's local part as a dot-atom (RFC 5322), and a domain's label (letters, digits,
+# hyphens inside), after lower-casing
+LOCAL_PART = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
@@ -31,12 +36,27 @@ class AccountError(Exception):
 
 
 def normalize_email(email: str) -> str:
-    """An email address as stored: trimmed, lower case; a usage error when it cannot be one."""
-    email = email.strip().lower()
-    local, _, domain = email.rpartition("@")
-    if not local or not domain or len(email) > MAX_EMAIL or any(c.isspace() for c in email):
-        raise AccountError(f"{email!r} is not an email address")
-    return email
+    """An email address as stored: one plain address (`name@example.org`: no display name, no
+    second address, no quotes, comments or spaces, ASCII), trimmed, lower case; a usage error
+    when it cannot be one."""
+    text = email.strip().lower()
+    local, _, domain = text.rpartition("@")
+    labels = domain.split(".")
+    plain = LOCAL_PART.match(local) is not None and len(local) <= 64
+    if not plain or not all(DOMAIN_LABEL.match(label) for label in labels):
+        hint = "give one address, like name@example.org"
+        raise AccountError(f"{text[:MAX_EMAIL]!r} is not an email address: {hint}")
+    if len(text) > MAX_EMAIL:
+        raise AccountError(f"an email address has at most {MAX_EMAIL} characters")
+    return text
+
+
+def is_email(email: str) -> bool:
+    """Whether `email` is one plain address, as `normalize_email` stores them."""
+    try:
+        return normalize_email(email) == email
+    except AccountError:
+        return False
 
 
 def check_new_password(password: str) -> None:

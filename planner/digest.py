@@ -1,9 +1,8 @@
-"""The weekly email digest: when it is due and what it says.
+"""The weekly email digest: what it says (and, from `planner.digestweek`, when it is due).
 
-    due_week(now, zone, weekday, hour)      # "2026-W48" once this week's slot has come, else None
-    week_of(now, zone) / slot(now, ...)     # the user's ISO week; the digest's time in a week
     gather(session, user, now)              # -> Digest: what this week's digest says (reads only)
     compose(user, found, to_meet, ...)      # the same from data already read (pure)
+    due_week(now, zone, weekday, hour, since)  # "2026-W48" in the day after its slot, else None
 
 The mail of a digest is made in `planner.mail` (`digest_message`), sent at most once by
 `planner.sending` (`send_digest`); `planner.schedule.send_digests` queues the due ones.
@@ -20,6 +19,8 @@ from sqlalchemy.orm import Session
 from planner import matcher
 from planner.agenda import when
 from planner.attendance import FollowUp, follow_ups, marked_events
+from planner.digestweek import due_week as due_week  # where planner.schedule looks for it
+from planner.digestweek import week_of
 from planner.matcher.place import local_day, reaches, whereabouts, zone
 from planner.meet import ToMeet, people_to_meet
 from planner.models import Event, User
@@ -33,28 +34,6 @@ ROLE_WORDS = {
     "speaker": "speaking", "organizer": "organizing", "host": "hosting", "attendee": "going",
     "mentioned": "named on the event", "likely": "likely there, not confirmed",
 }  # fmt: skip
-
-
-def week_of(now: datetime, timezone: str | None) -> str:
-    """The ISO week of `now` on the user's clock: "2026-W48"."""
-    year, week, _ = now.astimezone(zone(timezone)).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def due_week(now: datetime, timezone: str | None, weekday: int, hour: int) -> str | None:
-    """This week's (on the user's clock) once its slot, `weekday` (0 = Monday) at `hour`, has
-    come; None before. Wall-clock times: an hour skipped by a DST change is due right after."""
-    local = now.astimezone(zone(timezone))
-    if (local.weekday(), local.hour) < (weekday, hour):
-        return None
-    return week_of(now, timezone)
-
-
-def slot(now: datetime, timezone: str | None, weekday: int, hour: int, weeks: int = 0) -> datetime:
-    """The digest's time in the week of `now` (`weeks` later), on the user's clock."""
-    local = now.astimezone(zone(timezone))
-    day = local.date() + timedelta(days=weekday - local.weekday() + 7 * weeks)
-    return datetime(day.year, day.month, day.day, hour, tzinfo=zone(timezone))
 
 
 @dataclass(frozen=True)
@@ -129,18 +108,61 @@ class Digest:
         return bool(self.events or chances or self.follow_ups)
 
     @property
+    def until(self) -> date:
+        """The last day the digest speaks of: the end of the two weeks, or a later event's."""
+        return max([self.last_day, *(self._day(item) for item in self.near + self.rest)])
+
+    @property
+    def later(self) -> tuple[Item, ...]:
+        """The listed events after the two weeks."""
+        return tuple(item for item in self.near + self.rest if self._day(item) > self.last_day)
+
+    @property
     def subject(self) -> str:
         if self.near:
-            head = f"This week: {_count(len(self.near), 'meetup')} near {self.city or 'you'}"
-        elif self.events:
-            head = f"This week: {_count(self.events, 'event')} picked for you"
+            head = f"Next two weeks: {_count(len(self.near), 'meetup')} near {self.city or 'you'}"
+        elif self.events and not self.later:
+            head = f"Next two weeks: {_count(self.events, 'event')} picked for you"
+        elif self.events:  # some or all later: their days
+            head = f"{_count(self.events, 'event')} picked for you, {self._span(self.rest)}"
         elif any(p.kind in IN_PERSON for p in self.people):
-            head = "This week: people to meet"
+            head = "People to meet in person"
         else:
-            head = f"This week: {_count(len(self.follow_ups), 'follow-up')} due"
+            head = f"{_count(len(self.follow_ups), 'follow-up')} due"
         if self.headline is not None and self.headline.event_title:
             head += f" — meet {self.headline.name} at {short_title(self.headline.event_title)}"
         return " ".join(head.split())
+
+    @property
+    def intro(self) -> str:
+        """The mail's first line: what it lists, over which days."""
+        soon = "Where to meet whom, in person, in the next two weeks"
+        where = f", around {self.city}" if self.city else ""
+        if not self.later:
+            return f"{soon}{where}."
+        if len(self.later) == self.events:
+            span = self._span(self.rest)
+            return f"Nothing near you in the next two weeks: picked for later, {span}."
+        return f"{soon}{where}, then later events worth a look."
+
+    def _day(self, item: Item) -> date:
+        return item.start.astimezone(zone(self.timezone)).date()
+
+    def _span(self, items: Sequence[Item]) -> str:
+        """The days of `items`: "8–23 Dec"."""
+        days = sorted(self._day(item) for item in items)
+        return day_span(days[0], days[-1])
+
+
+def day_span(first: date, last: date) -> str:
+    """Days in words: "8–23 Dec", "30 Nov – 12 Dec", "28 Dec 2026 – 3 Jan 2027", "8 Dec"."""
+    if first == last:
+        return f"{first:%-d %b}"
+    if first.year != last.year:
+        return f"{first:%-d %b %Y} – {last:%-d %b %Y}"
+    if first.month != last.month:
+        return f"{first:%-d %b} – {last:%-d %b}"
+    return f"{first:%-d}–{last:%-d %b}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -198,7 +220,8 @@ def compose(
     near = [item for item in items if item.near and item.start < soon]
     others = [item for item in items if not (item.near and item.start < soon)]
     room = max(2 * user.events_per_week - len(near), 0)
-    shown = {item.event_id for item in near + others[:room]}
+    rest = sorted(others[:room], key=lambda item: item.start)  # the best, in date order
+    shown = {item.event_id for item in near + rest}
     people = [t for t in to_meet if t.event is None or t.event.id not in shown][:PEOPLE]
     headline = _headline(to_meet, shown | {t.event.id for t in people if t.event is not None})
     cities = {item.city for item in near}
@@ -212,8 +235,8 @@ def compose(
         last_day=today + WINDOW - timedelta(days=1),
         city=cities.pop() if len(cities) == 1 else None,
         per_week=user.events_per_week,
-        near=tuple(near),
-        rest=tuple(others[:room]),
+        near=tuple(sorted(near, key=lambda item: item.start)),
+        rest=tuple(rest),
         left_out=max(len(others) - room, 0),
         going=tuple(_item(user, event) for event in going),
         people=tuple(_person(item) for item in people),

@@ -16,9 +16,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.policy import SMTP as SMTP_POLICY
+from email.policy import EmailPolicy
+from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,10 +28,12 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment
 
+from planner.accounts import is_email
 from planner.digest import Digest
 from planner.models import User
 
 UNSUBSCRIBE_SALT = "unsubscribe"
+VERBATIM = frozenset({"list-unsubscribe", "list-unsubscribe-post"})  # never folded or encoded
 
 
 class MailError(Exception):
@@ -74,6 +78,32 @@ def unsubscribe_claim(secret: str, token: str) -> tuple[int, str] | None:
 # --- the message ------------------------------------------------------------------------------
 
 
+class MailPolicy(EmailPolicy):
+    """SMTP's policy (CRLF, lines folded at 78), except that the list headers are written as
+    they are, on one line: a mail provider reads `List-Unsubscribe: <https://...>` literally,
+    and an encoded-word (which a long URL with no space to fold at would become) is not
+    allowed there (RFC 2369)."""
+
+    def fold(self, name: str, value: str) -> str:
+        plain = self._verbatim(name, value)
+        return plain if plain is not None else super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        plain = self._verbatim(name, value)
+        return plain.encode("ascii") if plain is not None else super().fold_binary(name, value)
+
+    def _verbatim(self, name: str, value: str) -> str | None:
+        text = str(value)
+        if name.lower() not in VERBATIM or not text.isascii() or not text.isprintable():
+            return None
+        if len(name) + 2 + len(text) > 998:  # RFC 5322's hard limit: fold as usual
+            return None
+        return f"{name}: {text}{self.linesep}"
+
+
+MAIL_POLICY = MailPolicy() + SMTP_POLICY
+
+
 def new_message_id(base_url: str) -> str:
     """A Message-ID on our public host name."""
     return make_msgid(domain=urlsplit(base_url).hostname or "localhost")
@@ -88,25 +118,34 @@ def build_message(
     text: str,
     html: str,
     base_url: str,
-    unsubscribe_url: str,
+    unsubscribe_url: str | None,
     now: datetime,
     message_id: str | None = None,
 ) -> EmailMessage:
-    """multipart/alternative (text, then HTML) with the list headers mail providers read."""
+    """multipart/alternative (text, then HTML); with `unsubscribe_url`, the list headers mail
+    providers read (a digest), without, none (a one-off message such as a confirmation)."""
     host = urlsplit(base_url).hostname or "localhost"
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
-    message["To"] = formataddr((one_line(recipient_name or ""), recipient))
+    message["To"] = _recipient(recipient, recipient_name)
     message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or new_message_id(base_url)
-    message["List-Id"] = f"planner digest <digest.{host}>"
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe_url is not None:
+        message["List-Id"] = f"planner digest <digest.{host}>"
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="base64")
     return message
+
+
+def _recipient(address: str, name: str | None) -> Address:
+    """The `To` of one plain address (never a list, whatever the name says)."""
+    if not is_email(address):
+        raise MailError("To", f"{address!r} is not one email address")
+    return Address(display_name=one_line(name or ""), addr_spec=address)
 
 
 def one_line(text: str) -> str:

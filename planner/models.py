@@ -93,6 +93,10 @@ class User(Base):
     digest_hour: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
     # random; signs the unsubscribe links of the user's mail (a new key revokes the old links)
     mail_key: Mapped[str | None] = mapped_column(String(64))
+    # multi-user mode: mail goes only to an address its owner confirmed (a link mailed to it,
+    # at most one such mail per `confirm_sent_at` + 10 minutes); None: not confirmed yet
+    email_confirmed_at: Mapped[datetime | None]
+    confirm_sent_at: Mapped[datetime | None]
     # bumped when anything a feed or digest shows may have changed (planner/changes.py)
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,12 @@
 """Where mail goes: the SMTP server of `PLANNER_SMTP_URL` (`planner.smtp`) or, without one,
 the outbox: an .eml file per message in `<instance>/mail/` that the web app lists and shows.
 
-    transport_for(config, instance_path).send(message, "2026-W48-7")   # raises MailError
-    Outbox(folder).kept(user_id) / .read(name, user_id)                # the user's messages
-    deliverable(email, relay)                                           # can mail reach them
+    transport_for(config, instance_path).send(message, "2026-W48-7", to)   # raises MailError
+    Outbox(folder).kept(user_id) / .read(name, user_id)                    # the user's digests
+    deliverable(email, relay, confirmed)                                    # can mail reach them
+
+The recipient is always given apart from the message (`to`, one address as accounts store
+them): never read from the `To` header.
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from planner.accounts import is_email
 from planner.mail import MailError
 from planner.smtp import Relay
 
-OUTBOX_NAME = re.compile(r"^(\d{4}-W\d{2})-(\d+)-([0-9a-f]{12})\.eml$")
+OUTBOX_NAME = re.compile(r"^(\d{4}-W\d{2})-(\d+)-([0-9a-f]{12})\.eml$")  # a digest
+# an address confirmation: kept for the machine's operator, never listed or shown on the web
+# (following its link from there would prove nothing about the address)
+CONFIRM_NAME = re.compile(r"^confirm-(\d+)-([0-9a-f]{12})\.eml$")
 
 
 def transport_for(config: Mapping[str, Any], instance_path: str) -> Relay | Outbox:
@@ -37,13 +44,13 @@ def transport_for(config: Mapping[str, Any], instance_path: str) -> Relay | Outb
     return Outbox(Path(instance_path) / "mail")
 
 
-def deliverable(email: str, relay: bool) -> bool:
-    """Whether mail to `email` can arrive: over SMTP not to a local or reserved-invalid domain
-    (the local owner's owner@localhost gets .eml files in the outbox instead)."""
-    local, at, domain = email.rpartition("@")
-    domain = domain.lower()
-    if not (local and at and domain):
+def deliverable(email: str, relay: bool, confirmed: bool = True) -> bool:
+    """Whether mail to `email` can go out: one plain address, `confirmed` by its owner where
+    that is asked for (multi-user mode), and over SMTP not to a local or reserved-invalid
+    domain (the local owner's owner@localhost gets .eml files in the outbox instead)."""
+    if not confirmed or not is_email(email):
         return False
+    domain = email.rpartition("@")[2]
     return not relay or not (domain == "localhost" or domain.endswith((".localhost", ".invalid")))
 
 
@@ -64,10 +71,11 @@ class Outbox:
 
     folder: Path
 
-    def send(self, message: EmailMessage, label: str) -> None:
+    def send(self, message: EmailMessage, label: str, to: str) -> None:
+        """Write `message` (for `to`, who is in its `To` header) as `<label>-<hash>.eml`."""
         digest = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:12]
         name = f"{label}-{digest}.eml"
-        if not OUTBOX_NAME.match(name):
+        if not (OUTBOX_NAME.match(name) or CONFIRM_NAME.match(name)):
             raise MailError(str(self.folder), f"not an outbox label: {label!r}")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -109,15 +109,18 @@ def _queue_of(job_id: str) -> str:
 
 
 def due_digests(now: datetime) -> Iterator[tuple[int, str, str]]:
-    """(user id, email, ISO week) of each user whose weekly digest is due at `now`: on, to an
-    address mail can reach, its weekday and hour come on the user's clock this week, and no
-    row yet for that week. Users are read in batches (the caller may commit in between)."""
+    """(user id, email, ISO week) of each user whose weekly digest is due at `now`: on, to a
+    confirmed address mail can reach, its weekday and hour come on the user's clock less than a
+    day ago and after the account was made, and no row yet for that week. Users are read in
+    batches (the caller may commit in between)."""
     from planner.digest import due_week
     from planner.outbox import deliverable
 
     session = db.session()
     relay = bool(current_app.config.get("SMTP_URL"))
-    columns = (User.id, User.email, User.timezone, User.digest_weekday, User.digest_hour)
+    single = current_app.config["MODE"] != "multi"  # the local owner confirms nothing
+    columns = (User.id, User.email, User.timezone, User.digest_weekday, User.digest_hour,
+               User.created_at, User.email_confirmed_at)  # fmt: skip
     last = 0
     while True:
         query = select(*columns).where(User.digest_enabled, User.id > last).order_by(User.id)
@@ -127,8 +130,9 @@ def due_digests(now: datetime) -> Iterator[tuple[int, str, str]]:
         last = batch[-1].id
         due = [
             (user_id, email, week)
-            for user_id, email, timezone, weekday, hour in batch
-            if deliverable(email, relay) and (week := due_week(now, timezone, weekday, hour))
+            for user_id, email, timezone, weekday, hour, made, confirmed in batch
+            if deliverable(email, relay, single or confirmed is not None)
+            and (week := due_week(now, timezone, weekday, hour, since=made))
         ]
         if due:
             sent = select(DigestSend.owner_id, DigestSend.week).where(

@@ -2,7 +2,7 @@
 only over an encrypted connection or on this machine), its refusals said in words a person
 reads, and a round of messages over one connection.
 
-    Relay.from_url(url, helo).send(message)     # raises MailError, MailUncertain
+    Relay.from_url(url, helo).send(message, label, to)   # raises MailError, MailUncertain
     with one_connection(): ...                  # this thread's messages share a connection
 """
 
@@ -72,13 +72,15 @@ class Relay:
     def where(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def send(self, message: EmailMessage, label: str = "") -> None:
-        """Hand `message` over; MailError (with the server's words) unless it was accepted,
-        MailUncertain when the answer to its DATA never came. Inside `one_connection()` the
-        connection stays open for this thread's next message to the same server (one that
-        closed meanwhile is replaced, nothing having been sent on it); else it is closed."""
+    def send(self, message: EmailMessage, label: str, to: str) -> None:
+        """Hand `message` over for `to` alone (the envelope's one recipient, whatever its
+        headers say; `label` names a message in the outbox only); MailError (with the server's
+        words) unless it was accepted, MailUncertain when the answer to its DATA never came.
+        Inside `one_connection()` the connection stays open for this thread's next message to
+        the same server (one that closed meanwhile is replaced, nothing having been sent on
+        it); else it is closed."""
         kept = _reused(self)
-        if kept is not None and self._hand_over(kept, message, stale_ok=True):
+        if kept is not None and self._hand_over(kept, message, to, stale_ok=True):
             return
         connection = None
         try:
@@ -92,16 +94,16 @@ class Relay:
             if isinstance(exc, OSError | smtplib.SMTPException):
                 raise MailError(self.where, _words(exc, self.timeout)) from exc
             raise
-        self._hand_over(connection, message)
+        self._hand_over(connection, message, to)
 
     def _hand_over(
-        self, connection: _SMTP | _SMTPS, message: EmailMessage, stale_ok: bool = False
+        self, connection: _SMTP | _SMTPS, message: EmailMessage, to: str, stale_ok: bool = False
     ) -> bool:
         """Send on `connection`; False (with `stale_ok`) when it turns out closed before the
         message went out, so that a new one may carry it."""
         connection.in_data = False
         try:
-            connection.send_message(message)
+            connection.send_message(message, to_addrs=[to])
         except BaseException as exc:
             _close(connection)
             if not isinstance(exc, OSError | smtplib.SMTPException):

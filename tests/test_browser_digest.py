@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -31,10 +32,10 @@ DESKTOP = {"width": 1280, "height": 900}
 @pytest.fixture
 def site(app: Flask) -> Iterator[str]:
     """The demo person's digests: this week's written to the outbox, an older week failed and
-    one interrupted, served on a free port."""
+    one interrupted (too old to send again), served on a free port."""
     now = datetime.now(UTC)
     owner = plan_for("owner@localhost", now)
-    send_digest(owner.id, week_of(now, owner.timezone), now.isoformat())
+    send_digest(owner.id, week_of(now, owner.timezone), now.isoformat(), asked=True)
     session = db.session()
     for weeks, status, more in (
         (2, "failed", {"error": "mail.example.org:587: login refused (535 5.7.8 bad password)"}),
@@ -87,10 +88,12 @@ def test_the_digest_page_on_desktop_and_phone(site: str, chromium_browser: Brows
         page = view.page
         expect(page.get_by_role("heading", name="Weekly digest")).to_be_visible()
         expect(page.get_by_text("This week’s digest was sent")).to_be_visible()
-        expect(page.locator(".send-failed")).to_contain_text("login refused")
+        expect(page.locator(".send-failed")).to_contain_text("the mail server did not take it")
+        expect(page.locator(".send-failed")).to_contain_text("login refused")  # the owner's
         interrupted = page.locator(".send-interrupted")
-        expect(interrupted).to_contain_text("may or may not have been sent")
-        expect(interrupted.get_by_role("button", name="Send again")).to_be_visible()
+        expect(interrupted).to_contain_text("it may or may not have arrived")
+        expect(interrupted.get_by_role("button", name="It arrived: mark as sent")).to_be_visible()
+        expect(page.get_by_role("button", name="Send again")).to_have_count(0)  # weeks ago
         expect(page.locator(".kept a")).to_have_count(1)
         view.assert_fits()
         view.assert_clean()
@@ -141,3 +144,44 @@ def test_unsubscribe_from_the_mail_link(app: Flask, site: str, chromium_browser:
     view.assert_fits()
     view.assert_clean()
     assert (RESULTS / "digest-unsubscribe-phone.png").exists()
+
+
+def test_confirming_the_address_on_a_phone(tmp_path: Path, chromium_browser: Browser) -> None:
+    """Multi-user mode: the Digest page asks for the address to be confirmed first; the button
+    works without JavaScript; the link in the mail (opened without signing in) confirms it."""
+    from planner.accounts import create_user
+    from tests.accounts import PASSWORD
+    from tests.conftest import close, make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, MODE="multi")
+    with app.app_context():
+        create_user(db.session(), "ann@example.org", PASSWORD, datetime.now(UTC))
+        db.session().commit()
+        with serve(app) as base:
+            view = tab(chromium_browser, base, viewport=PHONE, is_mobile=True,
+                       java_script_enabled=False)  # fmt: skip
+            page = view.page
+            view.open("/sign-in")
+            page.get_by_label("Email").fill("ann@example.org")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            view.open("/digest")
+            expect(page.get_by_text("Confirm your address first.")).to_be_visible()
+            view.assert_fits()
+            view.screenshot("digest-confirm-phone.png")
+            page.get_by_role("button", name="Send the confirmation mail").click()
+            expect(page.get_by_text("A confirmation mail is on its way")).to_be_visible()
+            expect(page.get_by_role("button", name="Send the confirmation mail")).to_have_count(0)
+            [mail] = (Path(app.instance_path) / "mail").glob("confirm-*.eml")
+            message = message_from_bytes(mail.read_bytes(), policy=policy.default)
+            text = part(message, "plain")  # type: ignore[arg-type]
+            link = next(w for w in (text or "").split() if "/confirm-email/" in w)
+            stranger = tab(chromium_browser, base, viewport=PHONE, is_mobile=True)
+            stranger.open(urlsplit(link).path)  # not signed in
+            expect(stranger.page.get_by_role("heading", name="Address confirmed")).to_be_visible()
+            stranger.assert_clean()
+            view.open("/digest")
+            expect(page.get_by_text("Confirm your address first.")).to_have_count(0)
+            view.assert_clean()
+        wait_background()
+        close(app)

@@ -37,6 +37,8 @@ def planner(tmp_path: Path) -> Run:
 
     assert run("db", "upgrade").exit_code == 0
     assert run("demo", "load", "--now", NOW).exit_code == 0
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:  # an account older than NOW
+        connection.execute("update users set created_at = '2026-11-01 00:00:00.000000'")
     return run
 
 
@@ -49,7 +51,7 @@ def test_preview_prints_the_text_part(planner: Run, tmp_path: Path) -> None:
     result = planner("digest", "preview", "--now", NOW)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Subject: This week: ") and "near Berlin" in lines[0]
+    assert lines[0].startswith("Subject: Next two weeks: ") and "near Berlin" in lines[0]
     assert "NEAR BERLIN IN THE NEXT TWO WEEKS" in result.stdout
     assert "Unsubscribe: https://planner.example.org/unsubscribe/" in result.stdout
     assert sends(tmp_path) == [] and not (tmp_path / "instance" / "mail").exists()
@@ -58,7 +60,7 @@ def test_preview_prints_the_text_part(planner: Run, tmp_path: Path) -> None:
 def test_dry_run_then_send_then_nothing_due(planner: Run, tmp_path: Path) -> None:
     dry = planner("digest", "send", "--dry-run", "--now", NOW)
     assert dry.exit_code == 0, dry.output
-    assert dry.stdout.startswith("ann@example.org 2026-W48: would send “This week: ")
+    assert dry.stdout.startswith("ann@example.org 2026-W48: would send “Next two weeks: ")
     assert sends(tmp_path) == []
     sent = planner("digest", "send", "--now", NOW)
     assert sent.exit_code == 0, sent.output
@@ -102,6 +104,11 @@ def test_a_failure_is_said_and_sent_again_on_request(
         (["send", "--user", "nobody@example.org"], {}, "no user 'nobody@example.org'"),
         (["preview", "--now", "soon"], {}, "--now 'soon' is not an ISO 8601 date-time"),
         (
+            ["send", "--user", "ann@example.org"],
+            {"PLANNER_MODE": "multi"},
+            "ann@example.org has not confirmed the address yet",
+        ),
+        (
             ["send"],
             {"PLANNER_SMTP_URL": "smtp://127.0.0.1:25", "PLANNER_DEBUG": "0"},
             "PLANNER_SECRET_KEY is not set",
@@ -114,3 +121,22 @@ def test_usage_errors_are_one_line(
     result = planner("digest", *args, **env)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"planner: {message}") and result.stderr.count("\n") == 1
+
+
+def test_an_unanswered_send_is_said_interrupted_as_the_page_says(
+    planner: Run, tmp_path: Path
+) -> None:
+    holding = Sink(hold=True)
+    controller = holding.start()
+    try:
+        secret = {"PLANNER_SECRET_KEY": "k" * 32, "PLANNER_DEBUG": "0"}
+        url = holding.url("timeout=1")
+        cut = planner("digest", "send", "--now", NOW, PLANNER_SMTP_URL=url, **secret)
+    finally:
+        controller.stop()
+    assert cut.exit_code == 1
+    assert cut.stdout.startswith(
+        f"ann@example.org 2026-W48: interrupted: 127.0.0.1:{holding.port}: no answer within 1 s"
+    )
+    assert "look for it before sending it again with --again" in cut.stdout
+    assert sends(tmp_path) == [("2026-W48", "sending")]  # the page: "interrupted"

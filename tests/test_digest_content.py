@@ -69,6 +69,21 @@ def test_the_budget_holds_and_says_what_it_left_out(app: Flask) -> None:
     assert left in " ".join(text.split()) and left in html
 
 
+def test_each_section_is_in_date_order_and_the_mail_says_which_days(app: Flask) -> None:
+    now = datetime.now(UTC)
+    user = owner(now)
+    user.events_per_week = 4  # room for later events too
+    db.session().commit()
+    found = gather(db.session(), user, now)
+    assert found.near and found.rest and found.later
+    for section in (found.near, found.rest):
+        assert [i.start for i in section] == sorted(i.start for i in section)
+    text, html = parts(found)
+    last = found.until.strftime("%-d %b %Y")
+    assert found.until > found.last_day and f"to {last}" in text and f"– {last}" in html
+    assert found.intro in " ".join(text.split()) and found.intro in html
+
+
 def test_during_a_trip_near_means_near_the_trip_city(app: Flask) -> None:
     now = datetime.now(UTC)
     user = owner(now)
@@ -89,7 +104,7 @@ def test_during_a_trip_near_means_near_the_trip_city(app: Flask) -> None:
     db.session().commit()
     found = gather(db.session(), user, now)
     assert found.near and {i.city for i in found.near} == {"Berlin"}
-    assert found.subject.startswith(f"This week: {len(found.near)} meetup")
+    assert found.subject.startswith(f"Next two weeks: {len(found.near)} meetup")
     assert " near Berlin" in found.subject
     assert any("during your trip to Berlin" in r for r in found.near[0].reasons)
 
@@ -119,7 +134,7 @@ def test_nothing_worth_sending_sends_nothing(app: Flask) -> None:
     newcomer = User(email="new@example.org")
     session.add(newcomer)
     session.commit()
-    result = send_digest(newcomer.id, week_of(now, newcomer.timezone), now.isoformat())
+    result = send_digest(newcomer.id, week_of(now, newcomer.timezone), now.isoformat(), True)
     assert result["status"] == "empty"
     row = session.scalars(select(DigestSend)).one()
     assert (row.status, row.message_id, row.sent_at) == ("empty", None, None)

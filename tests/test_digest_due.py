@@ -29,12 +29,18 @@ def at(text: str) -> datetime:
         # Monday 23 Nov 2026, 07:30 UTC: 08:30 in Berlin, still Sunday 22 Nov in Los Angeles
         ("2026-11-23T07:30Z", BERLIN, 0, 8, "2026-W48"),
         ("2026-11-23T06:59Z", BERLIN, 0, 8, None),  # 07:59 in Berlin
-        ("2026-11-23T07:30Z", LA, 0, 8, "2026-W47"),  # Monday 08:00 of *its* week has passed
+        ("2026-11-23T07:30Z", LA, 0, 8, None),  # Sunday there: W47's Monday slot is long past
         ("2026-11-23T15:59Z", LA, 0, 8, None),  # 07:59 on Monday there: W48 not yet
         ("2026-11-23T16:00Z", LA, 0, 8, "2026-W48"),  # 08:00 PST
         # the week turns at midnight on the user's clock
         ("2026-11-29T23:30Z", BERLIN, 0, 0, "2026-W49"),  # Monday 00:30 in Berlin
         ("2026-11-29T23:30Z", LA, 6, 15, "2026-W48"),  # Sunday 15:30 in Los Angeles
+        # due for a day after the slot, then that week is skipped (a scheduler stopped longer)
+        ("2026-11-24T06:59Z", BERLIN, 0, 8, "2026-W48"),  # Tuesday 07:59: still due
+        ("2026-11-24T07:00Z", BERLIN, 0, 8, None),  # Tuesday 08:00: a day late, skipped
+        ("2026-11-29T23:59Z", BERLIN, 6, 23, "2026-W48"),  # Sunday 23:00's, after the week
+        ("2026-11-30T21:59Z", BERLIN, 6, 23, "2026-W48"),  # turned: due until Monday 23:00
+        ("2026-11-30T22:00Z", BERLIN, 6, 23, None),
         # Berlin springs forward on 29 Mar 2026: 02:00 never comes, 03:00 does
         ("2026-03-29T00:59Z", BERLIN, 6, 2, None),  # 01:59 CET
         ("2026-03-29T01:00Z", BERLIN, 6, 2, "2026-W13"),  # 03:00 CEST
@@ -55,7 +61,17 @@ def test_due_week_on_the_users_clock(
     assert due_week(at(instant), zone, weekday, hour) == due
 
 
+def test_a_new_account_waits_for_its_first_slot() -> None:
+    slot = at("2026-11-23T07:00Z")  # Monday 08:00 in Berlin
+    assert due_week(at("2026-11-23T09:00Z"), BERLIN, 0, 8, since=slot) == "2026-W48"
+    made = at("2026-11-23T08:30Z")  # an account made after this week's slot (or just on)
+    assert due_week(at("2026-11-23T09:00Z"), BERLIN, 0, 8, since=made) is None
+    assert due_week(at("2026-11-30T07:00Z"), BERLIN, 0, 8, since=made) == "2026-W49"
+
+
 def add_user(email: str, zone: str, weekday: int = 0, hour: int = 8, **more: object) -> User:
+    """An account made long before the instants the tests look at."""
+    more.setdefault("created_at", at("2026-01-01T00:00Z"))
     user = User(email=email, timezone=zone, digest_weekday=weekday, digest_hour=hour, **more)
     db.session().add(user)
     db.session().commit()
@@ -101,6 +117,10 @@ def test_off_or_unreachable_users_are_never_due(app: Flask) -> None:
     assert due_now("2026-11-23T12:00Z") == [("ann@example.org", "2026-W48")]
     assert not deliverable("someone@printer.invalid", relay=True)
     assert not deliverable("no-at-sign", relay=False)
+    assert not deliverable("me@example.org,victim@victim.example", relay=False)
+    assert not deliverable("Me <me@example.org>", relay=True)
+    assert not deliverable("ann@example.org", relay=True, confirmed=False)
+    assert deliverable("ann@example.org", relay=True, confirmed=True)
 
 
 def test_users_are_read_in_batches(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,16 +167,53 @@ def digest(**fields: object) -> Digest:
 def test_subject_lines() -> None:
     meet = Person(1, "Katrin Vogel", "meet", "...", (), 7, "PyData Berlin: Scaling pandas")
     assert digest(near=(item(1), item(2), item(3)), headline=meet).subject == (
-        "This week: 3 meetups near Berlin — meet Katrin Vogel at PyData Berlin"
+        "Next two weeks: 3 meetups near Berlin — meet Katrin Vogel at PyData Berlin"
     )
-    assert digest(near=(item(1),)).subject == "This week: 1 meetup near Berlin"
-    assert digest(rest=(item(1, near=False),)).subject == "This week: 1 event picked for you"
+    assert digest(near=(item(1),)).subject == "Next two weeks: 1 meetup near Berlin"
+    assert digest(rest=(item(1, near=False),)).subject == "Next two weeks: 1 event picked for you"
     call = Person(2, "Paul", "call", "Call Paul", ())
     assert not digest(people=(call,)).worth_sending  # a call alone is no reason to write
     host = Person(3, "Ida", "host", "Host a small gathering", ())
-    assert digest(people=(host,)).subject == "This week: people to meet"
+    assert digest(people=(host,)).subject == "People to meet in person"
     assert not digest().worth_sending
     assert short_title("A very long name for a meetup that goes on and on, forever") == (
         "A very long name for a meetup that goes…"
     )
     assert "\n" not in digest(near=(item(1),), city="Ber\nlin").subject
+
+
+def later(number: int, when: str) -> Item:
+    return Item(number, f"Talk {number}", "...", "19:00 CET", at(when), "Somewhere", "in_person",
+                False, "Berlin")  # fmt: skip
+
+
+def test_later_events_are_said_to_be_later() -> None:
+    """Events after the two weeks: the subject, the intro and the range say their days."""
+    found = digest(rest=(later(1, "2026-12-08T18:00Z"), later(2, "2026-12-23T18:00Z")))
+    assert found.subject == "2 events picked for you, 8–23 Dec"
+    assert found.intro == "Nothing near you in the next two weeks: picked for later, 8–23 Dec."
+    assert found.until == date(2026, 12, 23)
+    mixed = digest(near=(item(1),), rest=(later(2, "2027-01-02T18:00Z"),))
+    assert mixed.subject == "Next two weeks: 1 meetup near Berlin"
+    assert mixed.intro.endswith("around Berlin, then later events worth a look.")
+    assert mixed.until == date(2027, 1, 2)
+    online = digest(rest=(item(1, near=False), later(2, "2027-01-02T18:00Z")))
+    assert online.subject == "2 events picked for you, 30 Nov 2026 – 2 Jan 2027"
+    soon = digest(near=(item(1),))
+    assert soon.intro == "Where to meet whom, in person, in the next two weeks, around Berlin."
+    assert soon.until == date(2026, 12, 6)
+
+
+def test_new_and_unconfirmed_accounts_are_not_due(app: Flask) -> None:
+    ann = add_user("ann@example.org", "UTC")
+    add_user("new@example.org", "UTC", created_at=at("2026-11-23T10:00Z"))  # after the slot
+    assert due_now("2026-11-23T12:00Z") == [("ann@example.org", "2026-W48")]
+    assert due_now("2026-11-30T08:00Z") == [
+        ("ann@example.org", "2026-W49"),
+        ("new@example.org", "2026-W49"),
+    ]
+    app.config["MODE"] = "multi"  # addresses must be confirmed
+    assert due_now("2026-11-30T08:00Z") == []
+    ann.email_confirmed_at = at("2026-11-24T10:00Z")
+    db.session().commit()
+    assert due_now("2026-11-30T08:00Z") == [("ann@example.org", "2026-W49")]

@@ -18,17 +18,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from planner import db
 from planner.digest import week_of
 from planner.jobs import wait_background
 from planner.models import DigestSend, User
 from planner.schedule import due_digests, run_tick, send_digests, start_background
-from planner.sending import send_digest
+from planner.sending import INTERRUPTED_AFTER, send_digest, state_of
 from tests.accounts import csrf_token
 from tests.conftest import REDIS_URL, close, database_url, make_app, need, redis_error
-from tests.test_digest_smtp import BASE, Sink, plan_for, sink_fixture  # noqa: F401 - a fixture
+from tests.test_digest_smtp import BASE, Sink, due_now, plan_for, sink_fixture  # noqa: F401
 
 ROOT = Path(__file__).parent.parent
 PLANNER = str(Path(sys.executable).parent / "planner")  # the installed command
@@ -46,10 +46,9 @@ def both(request: pytest.FixtureRequest, tmp_path: Path, sink: Sink) -> Iterator
 
 
 def ann_due(now: datetime) -> User:
-    """ann, planned for, her digest due all week (Monday 00:00)."""
+    """ann, planned for, her digest due at `now` (its slot this hour)."""
     ann = plan_for("ann@example.org", now)
-    ann.digest_weekday, ann.digest_hour = 0, 0
-    db.session().commit()
+    due_now(ann, now)
     return ann
 
 
@@ -140,6 +139,8 @@ def test_a_sender_killed_mid_send_leaves_it_to_a_person(tmp_path: Path, sink: Si
             child.communicate(timeout=30)
             [row] = rows()
             assert row.status == "sending" and row.message_id  # on record before sending
+            assert state_of(row, datetime.now(UTC)) == "sending"  # for all anyone knows yet
+            _time_passes(row, INTERRUPTED_AFTER)
             send_digests(now.isoformat())
             assert list(due_digests(now)) == [] and rows()[0].status == "sending"
             assert sink.received == []
@@ -148,6 +149,16 @@ def test_a_sender_killed_mid_send_leaves_it_to_a_person(tmp_path: Path, sink: Si
     finally:
         controller.stop()
     assert len(sink.received) == 1 and len(holding.received) == 0
+
+
+def _time_passes(row: DigestSend, span: timedelta) -> None:
+    """As if the row had been claimed `span` earlier (the sender died that long ago)."""
+    session = db.session()
+    session.refresh(row)
+    session.execute(
+        update(DigestSend).where(DigestSend.id == row.id).values(started_at=row.started_at - span)
+    )
+    session.commit()
 
 
 def _page_says_interrupted_and_sends_again(app: Flask, row_id: int, message_id: str) -> None:
@@ -164,7 +175,7 @@ def _page_says_interrupted_and_sends_again(app: Flask, row_id: int, message_id: 
     assert message_id in cli.stdout and "--again" in cli.stdout
     client = app.test_client()
     page = client.get("/digest").text
-    assert "interrupted" in page and "may or may not have been sent" in page
+    assert "interrupted" in page and "it may or may not have arrived" in page
     assert "Send again" in page and "It arrived: mark as sent" in page
     answer = client.post(f"/digest/sends/{row_id}/again", data={"csrf_token": csrf_token(page)})
     assert answer.status_code == 302
@@ -211,9 +222,9 @@ def test_the_fan_out_queues_one_job_per_due_user_and_a_worker_sends_each_once(
         with app.app_context():
             now = datetime.now(UTC)
             ann = ann_due(now)
-            bob = User(email="bob@example.org", digest_weekday=0, digest_hour=0)
+            bob = User(email="bob@example.org", timezone="UTC")
             db.session().add(bob)
-            db.session().commit()
+            due_now(bob, now)
             assert send_digests(now.isoformat())["due"] == 2
             assert send_digests(now.isoformat())["due"] == 2  # the next round, before a worker
             mail = Queue("mail", connection=connection)
@@ -269,4 +280,82 @@ def test_the_embedded_scheduler_sends_due_digests(tmp_path: Path, sink: Sink) ->
             stop.set()
         assert [r.recipients for r in sink.received] == [["ann@example.org"]]
         assert [r.status for r in rows()] == ["sent"]
+        close(app)
+
+
+def test_a_slow_send_is_not_taken_for_an_interrupted_one(tmp_path: Path) -> None:
+    """A job that waited ten minutes in the queue, then a mail server slow to answer: while the
+    mail is in flight the week is "sending", not "interrupted", so no "Send again" is offered
+    and a resend started anyway does nothing (it would have sent a second copy)."""
+    from planner.mail import MailUncertain
+    from planner.sending import resend_digest
+
+    holding = Sink(hold=True)
+    controller = holding.start()
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=holding.url("timeout=8"), BASE_URL=BASE)  # fmt: skip
+    try:
+        with app.app_context():
+            now = datetime.now(UTC)
+            ann = ann_due(now)
+            queued_at, user_id = now - timedelta(minutes=10), ann.id
+            week = week_of(queued_at, ann.timezone)
+            outcome: list[Any] = []
+
+            def job() -> None:
+                with app.app_context():
+                    try:
+                        outcome.append(send_digest(user_id, week, queued_at.isoformat(), True))
+                    except MailUncertain as exc:
+                        outcome.append(exc)
+
+            thread = threading.Thread(target=job)
+            thread.start()
+            assert holding.data_started.wait(60)
+            [row] = rows()
+            assert state_of(row, datetime.now(UTC)) == "sending"
+            assert resend_digest(row.id, row.started_at.isoformat())["status"] == "already"
+            page = app.test_client().get("/digest").text
+            assert "Being sent now" in page and "Send again" not in page
+            thread.join(60)
+            [row] = rows()
+            assert isinstance(outcome[0], MailUncertain)  # the sender gave up, unsure:
+            assert state_of(row, datetime.now(UTC)) == "interrupted"  # now a person decides
+            close(app)
+    finally:
+        controller.stop()
+
+
+def test_interrupted_means_longer_than_any_send_may_take() -> None:
+    from planner.jobs import KINDS, Kind
+
+    limits = [KINDS.get(name, Kind()).timeout for name in ("send_digest", "resend_digest")]
+    assert timedelta(seconds=3 * max(limits)) <= INTERRUPTED_AFTER
+
+
+def test_a_failure_before_the_claim_raises_so_that_the_job_runs_again(
+    tmp_path: Path, sink: Sink
+) -> None:
+    """The database cannot be read when the job starts: it raises (RQ runs it again later,
+    planner.jobs.KINDS) and claims nothing, so that the run after sends the week's digest."""
+    from sqlalchemy.exc import OperationalError
+
+    path, away = tmp_path / "p.sqlite3", tmp_path / "away.sqlite3"
+    app = make_app(f"sqlite:///{path}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=sink.url(), BASE_URL=BASE)  # fmt: skip
+    with app.app_context():
+        now = datetime.now(UTC)
+        ann = ann_due(now)
+        user_id, week = ann.id, week_of(now, ann.timezone)
+        db.session().close()
+        db.engine().dispose()
+        path.rename(away)  # the database is gone: a new, empty file takes its place
+        with pytest.raises(OperationalError):
+            send_digest(user_id, week, now.isoformat())
+        db.session().close()
+        db.engine().dispose()
+        path.unlink()
+        away.rename(path)  # back
+        assert send_digest(user_id, week, now.isoformat())["status"] == "sent"  # the retry
+        assert len(sink.received) == 1 and [r.status for r in rows()] == ["sent"]
         close(app)

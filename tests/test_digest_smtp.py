@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -46,6 +46,15 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    raw: bytes = b""  # the bytes as they came over the wire
+
+
+def raw_header(raw: bytes, name: str) -> bytes:
+    """A header's line as sent, with its folded continuation lines (nothing decoded)."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    found = re.search(rb"^" + name.encode() + rb":[^\r]*(?:\r\n[ \t][^\r]*)*", head, re.M | re.I)
+    assert found, f"no {name} header"
+    return found.group(0)
 
 
 @dataclass
@@ -84,7 +93,8 @@ class Sink:
             return self.refuse
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        raw = bytes(envelope.original_content)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw))
         return "250 Message accepted for delivery"
 
     def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any):  # type: ignore[no-untyped-def]
@@ -176,6 +186,16 @@ def mail_app(tmp_path: Path, sink: Sink) -> Iterator[Flask]:
         close(app)
 
 
+def due_now(user: User, now: datetime) -> None:
+    """Make `user`'s digest due at `now`: its slot this hour on their clock, the account older."""
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo(user.timezone))
+    user.digest_weekday, user.digest_hour = local.weekday(), local.hour
+    user.created_at = now - timedelta(days=30)
+    db.session().commit()
+
+
 def links(message: EmailMessage) -> tuple[list[str], list[str]]:
     """Every link of the text part and of the HTML part."""
     text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
@@ -191,7 +211,7 @@ def links(message: EmailMessage) -> tuple[list[str], list[str]]:
 def test_the_server_receives_one_well_formed_digest(mail_app: Flask, sink: Sink) -> None:
     now = datetime.now(UTC)
     ann = plan_for("ann@example.org", now)
-    result = send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
+    result = send_digest(ann.id, week_of(now, ann.timezone), now.isoformat(), asked=True)
     assert result["status"] == "sent"
     assert len(sink.received) == 1
     got = sink.received[0]
@@ -204,9 +224,19 @@ def test_the_server_receives_one_well_formed_digest(mail_app: Flask, sink: Sink)
     assert message["List-Id"] == "planner digest <digest.planner.example.org>"
     assert re.fullmatch(rf"<{BASE}/unsubscribe/[\w.-]+>", message["List-Unsubscribe"])
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # as a mail provider reads them: one line each, the URL as it is (no encoded-word)
+    assert re.fullmatch(
+        rb"List-Unsubscribe: <" + re.escape(BASE.encode()) + rb"/unsubscribe/[\w.-]+>",
+        raw_header(got.raw, "List-Unsubscribe"),
+    )
+    assert raw_header(got.raw, "List-Unsubscribe-Post") == (
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+    )
     assert message["Date"] and message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
-    assert message["Subject"].startswith("This week: ") and " near Berlin" in message["Subject"]
+    assert (
+        message["Subject"].startswith("Next two weeks: ") and " near Berlin" in message["Subject"]
+    )
     text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     for part in (text, html):
@@ -222,7 +252,7 @@ def test_the_server_receives_one_well_formed_digest(mail_app: Flask, sink: Sink)
 def test_every_link_is_absolute_and_opens_on_the_app(mail_app: Flask, sink: Sink) -> None:
     now = datetime.now(UTC)
     ann = plan_for("ann@example.org", now)
-    send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
+    send_digest(ann.id, week_of(now, ann.timezone), now.isoformat(), asked=True)
     in_text, in_html = links(sink.received[0].message)
     assert in_text and set(in_text) == set(in_html)  # both parts link the same pages
     client = mail_app.test_client()
@@ -237,8 +267,7 @@ def test_one_click_unsubscribe_needs_no_session_and_no_csrf_token(
 ) -> None:
     now = datetime.now(UTC)
     ann = plan_for("ann@example.org", now)
-    ann.digest_weekday, ann.digest_hour = 0, 0  # due all week long
-    db.session().commit()
+    due_now(ann, now)
     send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
     target = sink.received[0].message["List-Unsubscribe"].strip("<>").removeprefix(BASE)
     client = mail_app.test_client()
@@ -278,12 +307,13 @@ def test_a_round_of_digests_shares_one_connection_and_replaces_a_dropped_one(
 
     try:
         with one_connection():
-            relay.send(message(1), "")
-            relay.send(message(2), "")
+            relay.send(message(1), "", "u1@example.org")
+            relay.send(message(2), "", "u2@example.org")
             assert server.hellos == 1  # the second went over the first's connection
             time.sleep(1.0)  # the server hangs up meanwhile
-            relay.send(message(3), "")  # nothing was sent on the dropped one: a new one carries it
-        relay.send(message(4), "")  # outside a round: a connection of its own, closed after
+            # nothing was sent on the dropped one: a new one carries it
+            relay.send(message(3), "", "u3@example.org")
+        relay.send(message(4), "", "u4@example.org")  # outside a round: its own, closed after
     finally:
         controller.stop()
     assert [r.recipients for r in server.received] == [[f"u{n}@example.org"] for n in (1, 2, 3, 4)]
@@ -336,7 +366,7 @@ def test_starttls_then_login(tmp_path: Path, certificate: ssl.SSLContext) -> Non
         with app.app_context():
             now = datetime.now(UTC)
             ann = plan_for("ann@example.org", now)
-            assert send_digest(ann.id, week_of(now, ann.timezone))["status"] == "sent"
+            assert send_digest(ann.id, week_of(now, ann.timezone), asked=True)["status"] == "sent"
             assert len(server.received) == 1
             close(app)
     finally:
@@ -352,7 +382,7 @@ def test_smtps_from_the_first_byte(tmp_path: Path, certificate: ssl.SSLContext) 
         with app.app_context():
             now = datetime.now(UTC)
             ann = plan_for("ann@example.org", now)
-            assert send_digest(ann.id, week_of(now, ann.timezone))["status"] == "sent"
+            assert send_digest(ann.id, week_of(now, ann.timezone), asked=True)["status"] == "sent"
             assert len(server.received) == 1
             close(app)
     finally:
@@ -372,8 +402,7 @@ def test_no_answer_after_the_message_leaves_it_to_a_person(tmp_path: Path) -> No
         with app.app_context():
             now = datetime.now(UTC)
             ann = plan_for("ann@example.org", now)
-            ann.digest_weekday, ann.digest_hour = 0, 0
-            db.session().commit()
+            due_now(ann, now)
             with pytest.raises(MailUncertain, match="may or may not have arrived"):
                 send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
             row = db.session().scalars(select(DigestSend)).one()
@@ -398,7 +427,7 @@ def test_a_wrong_password_is_recorded_as_failed_with_the_servers_words(
             now = datetime.now(UTC)
             ann = plan_for("ann@example.org", now)
             with pytest.raises(MailError, match="login refused"):
-                send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
+                send_digest(ann.id, week_of(now, ann.timezone), now.isoformat(), asked=True)
             row = db.session().scalars(select(DigestSend)).one()
             assert row.status == "failed" and row.error
             assert f"localhost:{server.port}" in row.error and "535" in row.error
@@ -428,11 +457,11 @@ def test_a_refusing_or_absent_server_leaves_a_failed_row(
             ann = plan_for("ann@example.org", now)
             week = week_of(now, ann.timezone)
             with pytest.raises(MailError):
-                send_digest(ann.id, week, now.isoformat())
+                send_digest(ann.id, week, now.isoformat(), asked=True)
             row = db.session().scalars(select(DigestSend)).one()
             assert row.status == "failed" and words in (row.error or "")
             assert f"127.0.0.1:{server.port}" in (row.error or "")
-            assert send_digest(ann.id, week, now.isoformat())["status"] == "already"  # no retry
+            assert send_digest(ann.id, week, now.isoformat(), asked=True)["status"] == "already"
             close(app)
     finally:
         if refuse is not None:
@@ -463,7 +492,7 @@ def test_no_password_goes_out_unencrypted_to_a_remote_server(tmp_path: Path) -> 
             now = datetime.now(UTC)
             ann = plan_for("ann@example.org", now)
             with pytest.raises(MailError, match="refusing to send the password unencrypted"):
-                send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
+                send_digest(ann.id, week_of(now, ann.timezone), now.isoformat(), asked=True)
             assert server.received == [] and not server.data_started.is_set()
             close(app)
     finally:
@@ -480,3 +509,69 @@ def test_smtp_urls() -> None:
     for bad in ("http://mail.example.org", "smtp://mail.example.org?starttls=maybe", "smtp://"):
         with pytest.raises(MailError, match="PLANNER_SMTP_URL"):
             Relay.from_url(bad)
+
+
+# --- the recipient and the headers as sent ------------------------------------------------------
+
+
+def test_mail_goes_to_the_account_address_alone_whatever_its_name_says(
+    mail_app: Flask, sink: Sink
+) -> None:
+    now = datetime.now(UTC)
+    ann = plan_for("ann@example.org", now)
+    ann.name = "Zoë <victim@victim.example>, Mallory"
+    db.session().commit()
+    assert send_digest(ann.id, week_of(now, ann.timezone), asked=True)["status"] == "sent"
+    [got] = sink.received
+    assert got.recipients == ["ann@example.org"]  # the envelope: the account's address only
+    to = message_from_bytes(got.raw, policy=policy.default)["To"]
+    assert [a.addr_spec for a in to.addresses] == ["ann@example.org"]
+    assert to.addresses[0].display_name == "Zoë <victim@victim.example>, Mallory"
+
+
+def test_an_address_list_stored_before_validation_gets_no_mail(mail_app: Flask, sink: Sink) -> None:
+    now = datetime.now(UTC)
+    ann = plan_for("ann@example.org", now)
+    ann.email = "mallory@evil.example,victim@victim.example"
+    db.session().commit()
+    said = send_digest(ann.id, week_of(now, ann.timezone), now.isoformat(), asked=True)
+    assert said["status"] == "unreachable"
+    assert sink.received == [] and db.session().scalars(select(DigestSend)).first() is None
+
+
+def test_long_headers_fold_as_mail_programs_read_them() -> None:
+    from planner.mail import build_message
+
+    url = f"{BASE}/unsubscribe/{'a1' * 90}"
+    subject = "Next two weeks: 3 meetups near Köln — meet Zoë Müller at PyData Köln: Große Runde"
+    message = build_message(
+        sender="planner <digest@planner.example.org>", recipient="ann@example.org",
+        recipient_name="Zoë Müller", subject=subject, text="t", html="<p>h</p>", base_url=BASE,
+        unsubscribe_url=url, now=datetime.now(UTC),
+    )  # fmt: skip
+    raw = message.as_bytes()
+    assert raw_header(raw, "List-Unsubscribe") == f"List-Unsubscribe: <{url}>".encode()
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert all(len(line) <= 78 for line in head if not line.startswith(b"List-Unsubscribe:"))
+    words = re.findall(rb"=\?utf-8\?[bq]\?[^?]*\?=", raw, re.I)
+    assert words and all(len(word) <= 75 for word in words)  # RFC 2047's limit
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
+def test_the_envelope_recipient_is_the_one_given_never_the_headers() -> None:
+    from planner.mail import build_message
+    from planner.smtp import Relay
+
+    server = Sink()
+    controller = server.start()
+    message = build_message(
+        sender="p@example.org", recipient="ann@example.org", recipient_name=None, subject="s",
+        text="t", html="<p>h</p>", base_url=BASE, unsubscribe_url=None, now=datetime.now(UTC),
+    )  # fmt: skip
+    message["Cc"] = "victim@victim.example"
+    try:
+        Relay.from_url(server.url()).send(message, "", "ann@example.org")
+    finally:
+        controller.stop()
+    assert [r.recipients for r in server.received] == [["ann@example.org"]]
+    assert "List-Unsubscribe" not in server.received[0].message  # a one-off mail: no list

@@ -5,7 +5,7 @@ on a failed week, the unsubscribe links (bad, revoked) and another user's things
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from planner.models import DigestSend, Recommendation, User
 from planner.outbox import OUTBOX_NAME
 from planner.sending import send_digest
 from tests.accounts import csrf_token, signed_in
+from tests.conftest import close, make_app
 from tests.test_digest_smtp import plan_for
 
 STRICT = "default-src 'none'; style-src 'unsafe-inline'"
@@ -48,7 +49,7 @@ def test_preview_shows_this_weeks_digest_and_records_nothing(app: Flask) -> None
     client = app.test_client()
     page = client.get("/digest/preview")
     assert page.status_code == 200
-    assert "This week: " in page.text and "Nothing was sent or recorded" in page.text
+    assert "Next two weeks: " in page.text and "Nothing was sent or recorded" in page.text
     assert 'src="/digest/preview/mail.html"' in page.text and "sandbox=" in page.text
     assert "PyBerlin Talks" in page.text  # the text part, under "The plain-text version"
     mail = client.get("/digest/preview/mail.html")
@@ -64,7 +65,7 @@ def test_without_smtp_each_digest_is_an_eml_file_shown_on_the_page(app: Flask) -
     now = datetime.now(UTC)
     owner = plan_for("owner@localhost", now)
     week = week_of(now, owner.timezone)
-    result = send_digest(owner.id, week, now.isoformat())
+    result = send_digest(owner.id, week, now.isoformat(), asked=True)
     [path] = (Path(app.instance_path) / "mail").iterdir()
     match = OUTBOX_NAME.match(path.name)
     assert match and match.group(1) == week and match.group(2) == str(owner.id)
@@ -89,12 +90,14 @@ def test_a_failed_week_can_be_skipped_once(app: Flask) -> None:
     client = app.test_client()
     page = client.get("/digest").text
     owner = db.session().scalars(select(User)).one()
-    row = DigestSend(owner_id=owner.id, week="2026-W40", status="failed",
-                     error="mail.example.org:587: no answer within 30 s")  # fmt: skip
+    this_week = week_of(datetime.now(UTC), owner.timezone)
+    error = "mail.example.org:587: no answer within 30 s"
+    row = DigestSend(owner_id=owner.id, week=this_week, status="failed", error=error)
     db.session().add(row)
     db.session().commit()
     page = client.get("/digest").text
-    assert "no answer within 30 s" in page and "Try again" in page
+    assert "the mail server did not take it" in page and "Try again" in page
+    assert "Details: mail.example.org:587: no answer within 30 s" in page  # the owner runs it
     token = csrf_token(page)
     assert client.post(f"/digest/sends/{row.id}/skipped").status_code == 400  # no token
     assert (
@@ -109,9 +112,67 @@ def test_a_failed_week_can_be_skipped_once(app: Flask) -> None:
     assert row.status == "skipped"  # settled once; a second decision changes nothing
 
 
+def test_an_old_week_is_never_sent_again(app: Flask) -> None:
+    """Sent today, an old week's digest would say what is on now under that week: it may be
+    marked as sent or skipped, not sent again (neither offered nor done when asked)."""
+    from planner.sending import resend_digest
+
+    now = datetime.now(UTC)
+    owner = plan_for("owner@localhost", now)
+    old = week_of(now - timedelta(weeks=3), owner.timezone)
+    failed = DigestSend(
+        owner_id=owner.id,
+        week=old,
+        status="failed",
+        started_at=now - timedelta(weeks=3),
+        error="could not compose the digest: (sqlite3.OperationalError) disk I/O error",
+    )
+    cut = DigestSend(
+        owner_id=owner.id,
+        week=week_of(now - timedelta(weeks=2), owner.timezone),
+        status="sending",
+        started_at=now - timedelta(weeks=2),
+        message_id="<m@p>",
+    )
+    db.session().add_all([failed, cut])  # fmt: skip
+    db.session().commit()
+    client = app.test_client()
+    page = client.get("/digest").text
+    assert "something went wrong while putting it together" in page
+    assert "Try again" not in page and "Send again" not in page
+    assert "It arrived: mark as sent" in page and page.count("Skip it") == 2
+    assert page.count("Too old to try again") + page.count("too old to send again") == 2
+    answer = client.post(f"/digest/sends/{cut.id}/again", data={"csrf_token": csrf_token(page)},
+                         follow_redirects=True)  # fmt: skip
+    assert "too old to send again" in answer.text
+    assert resend_digest(failed.id, failed.started_at.isoformat())["status"] == "stale"
+    assert resend_digest(cut.id, cut.started_at.isoformat())["status"] == "stale"
+    assert not (Path(app.instance_path) / "mail").exists()
+    db.session().refresh(cut)
+    assert cut.status == "sending" and cut.message_id == "<m@p>"
+
+
+def test_in_multi_user_mode_the_server_s_words_stay_with_the_operator(multi: Flask) -> None:
+    now = datetime.now(UTC)
+    ann = db.session().scalars(select(User).where(User.email == "ann@example.org")).one()
+    db.session().add_all([
+        DigestSend(owner_id=ann.id, week=week_of(now, ann.timezone), status="failed",
+                   started_at=now, error="10.0.0.7:25: refused (554 relay denied for x.internal)"),
+        DigestSend(owner_id=ann.id, week=week_of(now - timedelta(weeks=1), ann.timezone),
+                   status="sending", started_at=now - timedelta(weeks=1),
+                   error="10.0.0.7:25: the server closed the connection", message_id="<m@p>"),
+    ])  # fmt: skip
+    db.session().commit()
+    page = signed_in(multi, "ann@example.org").get("/digest").text
+    assert "the mail server did not take it" in page and "Try again" in page
+    assert "it may or may not have arrived" in page and page.count("may or may not") == 1
+    for detail in ("10.0.0.7", "554", "x.internal", "closed the connection", "server’s log"):
+        assert detail not in page
+
+
 def unsubscribe_path(app: Flask, user: User, now: datetime) -> str:
     """The unsubscribe link of a digest written for `user` (to the outbox)."""
-    send_digest(user.id, week_of(now, user.timezone), now.isoformat())
+    send_digest(user.id, week_of(now, user.timezone), now.isoformat(), asked=True)
     [path] = (Path(app.instance_path) / "mail").glob(f"*-{user.id}-*.eml")
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     found = re.fullmatch(r"<https?://[^/]+(/unsubscribe/[\w.-]+)>", message["List-Unsubscribe"])
@@ -146,6 +207,8 @@ def test_in_multi_user_mode(multi: Flask) -> None:
     """Unsubscribing needs no sign-in; every other digest page does, and shows only your own."""
     now = datetime.now(UTC)
     ann = plan_for("ann@example.org", now)
+    ann.email_confirmed_at = now  # in multi-user mode mail goes to confirmed addresses only
+    db.session().commit()
     target = unsubscribe_path(multi, ann, now)
     [name] = [p.name for p in (Path(multi.instance_path) / "mail").iterdir()]
     row = db.session().scalars(select(DigestSend)).one()
@@ -168,3 +231,17 @@ def test_in_multi_user_mode(multi: Flask) -> None:
     db.session().refresh(ann)
     assert not ann.digest_enabled
     assert stranger.post("/digest/links/reset").status_code in (400, 401)  # CSRF still guards
+
+
+def test_a_malformed_owner_address_gets_no_mail_and_says_so(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path,
+                   OWNER_EMAIL="me@example.org,victim@victim.example")  # fmt: skip
+    with app.app_context():
+        client = app.test_client()
+        assert "cannot receive mail from this server" in client.get("/digest").text
+        preview = client.get("/digest/preview")
+        assert preview.status_code == 409 and "not one email address" in preview.text
+        owner = db.session().scalars(select(User)).one()
+        week = week_of(datetime.now(UTC), owner.timezone)
+        assert send_digest(owner.id, week, asked=True)["status"] == "unreachable"
+        close(app)

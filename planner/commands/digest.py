@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -11,6 +11,12 @@ import click
 from planner.commands import Usage, known_user, now_option, parse_now, with_app
 
 USER_HELP = "this user's digest for the current week, now (default: everyone whose digest is due)"
+RESULT_WORDS = {
+    "off": "not sent: the weekly digest is off",
+    "unreachable": "not sent: the address is not confirmed or mail cannot reach it",
+    "stale": "not sent: that week is over",
+    "not due": "not sent: not due yet",
+}
 
 
 @click.group()
@@ -57,8 +63,8 @@ def preview(email: str | None, now: str | None) -> None:
 def send(email: str | None, dry_run: bool, again: bool, now: str | None) -> None:
     """Send the digests that are due, or one user's.
 
-    One line per user: sent, empty, already sent, or failed with the reason; exit status 1
-    when one failed."""
+    One line per user: sent, empty, already sent, or failed (or interrupted: the server's
+    answer never came) with the reason; exit status 1 when one failed or was interrupted."""
     from planner import db
     from planner.schedule import due_digests
     from planner.smtp import one_connection
@@ -73,10 +79,10 @@ def send(email: str | None, dry_run: bool, again: bool, now: str | None) -> None
     with one_connection():
         for user_id, address, week in targets:
             send = _dry_run if dry_run else _send
-            said = send(user_id, week, moment, again)
+            said = send(user_id, week, moment, again, asked=email is not None)
             click.echo(f"{address} {week}: {said}")
             lines += 1
-            failed += said.startswith("failed")
+            failed += said.startswith(("failed", "interrupted"))
             session.expunge_all()  # one user's rows at a time in memory
     if not lines:
         click.echo("no digest is due")
@@ -103,6 +109,7 @@ def _one(session: Any, email: str, moment: datetime) -> list[tuple[int, str, str
     """The user `--user` names, for this week on their clock, when mail can reach them."""
     from flask import current_app
 
+    from planner.confirmation import confirmed
     from planner.digest import week_of
     from planner.outbox import deliverable
 
@@ -110,40 +117,56 @@ def _one(session: Any, email: str, moment: datetime) -> list[tuple[int, str, str
     if not user.digest_enabled:
         raise Usage(f"{user.email} has the weekly digest off (unsubscribed): nothing sent")
     if not deliverable(user.email, bool(current_app.config.get("SMTP_URL"))):
-        raise Usage(f"{user.email} cannot receive mail over SMTP: nothing sent")
+        raise Usage(f"{user.email} cannot receive mail from this server: nothing sent")
+    if not confirmed(user, current_app.config["MODE"]):
+        raise Usage(f"{user.email} has not confirmed the address yet (on the Digest page): "
+                    "nothing sent")  # fmt: skip
     return [(user.id, user.email, week_of(moment, user.timezone))]
 
 
-def _send(user_id: int, week: str, moment: datetime, again: bool) -> str:
-    """Send (or, with `again`, send a failed or interrupted week again); what happened."""
-    from planner.mail import MailError
+def _send(user_id: int, week: str, moment: datetime, again: bool, asked: bool) -> str:
+    """Send (or, with `again`, send a failed or interrupted week again); what happened.
+    `asked`: this user's digest now (`--user`), else only when due."""
+    from planner.mail import MailError, MailUncertain
     from planner.sending import resend_digest, send_digest, state_of
 
     row = _row(user_id, week)
     try:
         if row is None:
-            result = send_digest(user_id, week, moment.isoformat())
-        elif again and state_of(row, moment) in ("failed", "interrupted"):
+            result = send_digest(user_id, week, moment.isoformat(), asked=asked)
+        elif again and state_of(row, datetime.now(UTC)) in ("failed", "interrupted"):
             result = resend_digest(row.id, row.started_at.isoformat(), moment.isoformat())
         else:
-            return _already(row, moment)
+            return _already(row)
+    except MailUncertain as exc:
+        found = _row(user_id, week)
+        return (
+            f"interrupted: {exc} ({found.message_id if found else 'no Message-ID'}); "
+            "look for it before sending it again with --again"
+        )
     except MailError as exc:
         return f"failed: {exc}"
     except Exception as exc:  # recorded on the row; said here in one line, not a traceback
         return f"failed: could not compose the digest: {exc}"
+    return _result(user_id, week, result)
+
+
+def _result(user_id: int, week: str, result: dict[str, Any]) -> str:
     if result["status"] == "sent":
         events = result.get("events", 0)
         return f"sent, {events} event{'' if events == 1 else 's'} ({result['message_id']})"
     if result["status"] == "empty":
         return "empty: nothing worth sending, no mail"
+    if result["status"] in RESULT_WORDS:
+        return RESULT_WORDS[result["status"]]
     row = _row(user_id, week)
-    return _already(row, moment) if row is not None else result["status"]
+    return _already(row) if row is not None else result["status"]
 
 
-def _already(row: Any, moment: datetime) -> str:
+def _already(row: Any) -> str:
     from planner.sending import state_of
 
-    state = state_of(row, moment)
+    state = state_of(row, datetime.now(UTC))  # how long it has been in flight: the real clock
     if state == "interrupted":
         return (
             f"interrupted: {row.error or 'may or may not have been sent'} "
@@ -167,19 +190,25 @@ def _row(user_id: int, week: str) -> Any:
     )
 
 
-def _dry_run(user_id: int, week: str, moment: datetime, _again: bool = False) -> str:
+def _dry_run(
+    user_id: int, week: str, moment: datetime, _again: bool = False, asked: bool = False
+) -> str:
     """What sending would do, without sending or writing anything."""
     from planner import db
     from planner.digest import gather
     from planner.models import User
+    from planner.sending import why_not
 
     row = _row(user_id, week)
     if row is not None:
-        return _already(row, moment)
+        return _already(row)
     session = db.session()
     user = session.get(User, user_id)
     if user is None:
         return "no such user any more"
+    refused = why_not(user, week, moment, asked)
+    if refused is not None:
+        return RESULT_WORDS[refused]
     found = gather(session, user, moment)
     session.rollback()
     if not found.worth_sending:

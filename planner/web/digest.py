@@ -1,54 +1,49 @@
-"""The weekly email digest: settings, "preview this week's digest", the history of the weeks
-sent (with what a person can do about a failed or interrupted one), the mails written to the
-instance folder without SMTP, and the one-click unsubscribe (GET confirms, POST unsubscribes).
-
-A mail's HTML is served on its own URL with a policy that allows its inline styles and nothing
-else (no scripts, no requests), framed by the page that shows it."""
+"""The weekly email digest's page: settings, the address confirmation mail goes out only after
+(multi-user mode), the history of the digests sent (with what a person can do about a failed or
+interrupted one) and the unsubscribe links. The pages of the mail itself (preview, outbox,
+unsubscribe, the confirmation link) are planner/web/digestmail.py, on this blueprint."""
 
 from __future__ import annotations
 
-import hmac
-from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
+import logging
+from datetime import UTC, datetime
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, SelectField
 
 from planner import db
-from planner.digest import gather, slot, week_of
+from planner.confirmation import MAX_AGE, RESEND_AFTER, confirmed, request_confirmation
+from planner.digestweek import due_week, slot, week_of
 from planner.jobs import enqueue
-from planner.mail import digest_message, new_mail_key, part, unsubscribe_claim
+from planner.mail import MailError, MailUncertain, new_mail_key
 from planner.matcher.place import zone
 from planner.models import DigestSend, User
-from planner.outbox import Outbox, deliverable, transport_for
-from planner.sending import resend_digest, settle, state_of
-from planner.web.auth import public
+from planner.outbox import deliverable
+from planner.sending import COMPOSE_FAILED, may_resend, resend_digest, settle, state_of
+from planner.web import digestmail
 from planner.web.viewer import viewer
 
+log = logging.getLogger(__name__)
 bp = Blueprint("digest", __name__)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-HISTORY = 26  # weeks shown
+HISTORY = 26  # digests shown
 STATE_WORDS = {
     "sent": "sent", "empty": "nothing to send", "failed": "failed", "skipped": "skipped",
     "interrupted": "interrupted", "sending": "sending…",
 }  # fmt: skip
-MAIL_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'self'"
-)
+for _rule, _view, _methods in (
+    ("/digest/preview", digestmail.preview, ["GET"]),
+    ("/digest/preview/mail.html", digestmail.preview_html, ["GET"]),
+    ("/digest/outbox/<name>", digestmail.kept, ["GET"]),
+    ("/digest/outbox/<name>/mail.html", digestmail.kept_html, ["GET"]),
+    ("/unsubscribe/<token>", digestmail.unsubscribe, ["GET", "POST"]),
+    ("/confirm-email/<token>", digestmail.confirm, ["GET"]),
+):
+    bp.add_url_rule(_rule, view_func=_view, methods=_methods)
 
 
 class DigestForm(FlaskForm):
@@ -94,35 +89,31 @@ def _page(form: DigestForm, user: User) -> str:
             .limit(HISTORY)
         )
     )
-    week = week_of(now, user.timezone)
-    this_week = next((row for row in rows if row.week == week), None)
-    outbox = _outbox()
+    this_week = next((row for row in rows if row.week == week_of(now, user.timezone)), None)
+    outbox = digestmail.outbox()
+    single = current_app.config["MODE"] == "single"
     return render_template(
         "digest/index.html",
         form=form,
         user=user,
         rows=rows,
         this_week=this_week,
-        next_at=_next_at(user, now, this_week is not None),
+        next_at=_next_at(user, now, {row.week for row in rows}),
         action_form=ActionForm(),
         local=lambda moment: _local(moment, user.timezone),
-        week_span=week_span,
+        day_of=lambda row: _day(row, user),
         row_state=lambda row: state_of(row, now),
+        may_resend=lambda row: may_resend(row, now, user.timezone),
         state_words=STATE_WORDS,
         status_words=lambda row: _status_words(row, state_of(row, now), user.timezone),
+        details=single,  # the local owner runs the server: the mail server's own words help
         kept=outbox.kept(user.id) if outbox is not None else None,
         smtp=bool(current_app.config.get("SMTP_URL")),
         reachable=deliverable(user.email, bool(current_app.config.get("SMTP_URL"))),
+        unconfirmed=not confirmed(user, current_app.config["MODE"]),
+        confirm_again_at=_confirm_again_at(user, now),
+        confirm_days=MAX_AGE.days,
     )
-
-
-def week_span(week: str) -> str:
-    """The days of an ISO week, Monday to Sunday: "2026-W48" -> "23–29 Nov 2026"."""
-    year, number = int(week[:4]), int(week[6:])
-    monday = date.fromisocalendar(year, number, 1)
-    sunday = monday + timedelta(days=6)
-    first = f"{monday:%-d}" if monday.month == sunday.month else f"{monday:%-d %b}"
-    return f"{first}–{sunday:%-d %b %Y}"
 
 
 def _local(moment: datetime, timezone: str) -> str:
@@ -130,110 +121,62 @@ def _local(moment: datetime, timezone: str) -> str:
 
 
 def _status_words(row: DigestSend, state: str, timezone: str) -> str:
+    """What happened, in words for the account holder (the mail server's own words are for
+    whoever runs it: `planner digest send`, `planner status`, the logs)."""
     started = _local(row.started_at, timezone)
     if state == "sent" and row.sent_at is None:
         return "Marked as sent by you."
     if state == "sent" and row.sent_at is not None:
         events = f"{row.events} event{'' if row.events == 1 else 's'}"
         return f"Sent {_local(row.sent_at, timezone)} to {row.recipient}, {events}."
+    why = (
+        "something went wrong while putting it together"
+        if (row.error or "").startswith(COMPOSE_FAILED)
+        else "the mail server did not take it"
+    )
     return {
         "empty": "Nothing worth sending that week: no mail.",
-        "failed": f"Failed {started}: {row.error}",
+        "failed": f"Not sent ({started}): {why}.",
         "skipped": "Skipped.",
-        "interrupted": f"Interrupted {started}: "
-        + (row.error or "may or may not have been sent")
-        + ".",
+        "interrupted": f"Cut off while being sent ({started}): it may or may not have arrived.",
         "sending": f"Being sent now (since {started}).",
     }.get(state, state)
 
 
-def _next_at(user: User, now: datetime, done: bool) -> datetime | None:
-    """When the next digest goes out (None: this week's is due now)."""
-    this_week = slot(now, user.timezone, user.digest_weekday, user.digest_hour)
-    if done or now >= this_week:
-        later = slot(now, user.timezone, user.digest_weekday, user.digest_hour, weeks=1)
-        return later if done else None
-    return this_week
+def _next_at(user: User, now: datetime, done: set[str]) -> datetime | None:
+    """When the next digest goes out (None: one is due now)."""
+    when = (user.timezone, user.digest_weekday, user.digest_hour)
+    due = due_week(now, *when, since=user.created_at)
+    if due is not None and due not in done:
+        return None
+    for weeks in (0, 1, 2):
+        at = slot(now, *when, weeks=weeks)
+        if at > now and week_of(at, user.timezone) not in done:
+            return at
+    return slot(now, *when, weeks=3)
 
 
-def _outbox() -> Outbox | None:
-    found = transport_for(current_app.config, current_app.instance_path)
-    return found if isinstance(found, Outbox) else None
-
-
-@bp.get("/digest/preview")
-def preview() -> str:
-    session = db.session()
-    user = viewer(session)
-    now = datetime.now(UTC)
-    digest = gather(session, user, now)
-    message = digest_message(user, digest, now)
-    session.commit()  # the user's mail key, when this made the first one
-    return render_template(
-        "digest/message.html",
-        message=message,
-        text=part(message, "plain"),
-        frame=url_for("digest.preview_html"),
-        digest=digest,
-        kept=None,
-    )
-
-
-@bp.get("/digest/preview/mail.html")
-def preview_html() -> Response:
-    session = db.session()
-    user = viewer(session)
-    now = datetime.now(UTC)
-    message = digest_message(user, gather(session, user, now), now)
-    session.commit()
-    return _mail_html(message)
-
-
-@bp.get("/digest/outbox/<name>")
-def kept(name: str) -> str:
-    message = _kept(name)
-    return render_template(
-        "digest/message.html",
-        message=message,
-        text=part(message, "plain"),
-        frame=url_for("digest.kept_html", name=name),
-        digest=None,
-        kept=name,
-    )
-
-
-@bp.get("/digest/outbox/<name>/mail.html")
-def kept_html(name: str) -> Response:
-    return _mail_html(_kept(name))
-
-
-def _kept(name: str) -> EmailMessage:
-    outbox = _outbox()
-    message = outbox.read(name, viewer(db.session()).id) if outbox is not None else None
-    if message is None:
-        abort(404)
-    return message
-
-
-def _mail_html(message: EmailMessage) -> Response:
-    """The HTML part alone, allowed its inline styles and nothing else."""
-    response = Response(part(message, "html") or "", mimetype="text/html")
-    response.headers["Content-Security-Policy"] = MAIL_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _confirm_again_at(user: User, now: datetime) -> datetime | None:
+    """While a confirmation mail was sent less than `RESEND_AFTER` ago: when another may be."""
+    sent = user.confirm_sent_at
+    return sent + RESEND_AFTER if sent is not None and now < sent + RESEND_AFTER else None
 
 
 @bp.post("/digest/sends/<int:send_id>/again")
 def again(send_id: int) -> BaseResponse:
     row = _open_row(send_id)
-    if not viewer(db.session()).digest_enabled:
+    user = viewer(db.session())
+    label = _day(row, user)
+    if not user.digest_enabled:
         flash("The weekly digest is off: turn it on to send this week's again.", "info")
-        return redirect(url_for("digest.index"))
-    stamp = row.started_at.isoformat()
-    job_id = f"digest-again-{row.id}-{int(row.started_at.timestamp() * 1e6)}"
-    enqueue(resend_digest, row.id, stamp, job_id=job_id, queue_name="mail", background=True)
-    flash(f"Sending the digest of {row.week} again: reload this page in a moment.", "ok")
+    elif not may_resend(row, datetime.now(UTC), user.timezone):
+        flash(f"The digest of {label} is too old to send again (it would say what is on now): "
+              "mark it as sent or skip it.", "info")  # fmt: skip
+    else:
+        stamp = row.started_at.isoformat()
+        job_id = f"digest-again-{row.id}-{int(row.started_at.timestamp() * 1e6)}"
+        enqueue(resend_digest, row.id, stamp, job_id=job_id, queue_name="mail", background=True)
+        flash(f"Sending the digest of {label} again: reload this page in a moment.", "ok")
     return redirect(url_for("digest.index"))
 
 
@@ -243,22 +186,30 @@ def mark(send_id: int, status: str) -> BaseResponse:
     session = db.session()
     if settle(session, row.owner_id, row.id, status):
         session.commit()
-        flash(f"{row.week}: marked as {status}.", "ok")
+        flash(f"The digest of {_day(row, viewer(session))}: marked as {status}.", "ok")
     return redirect(url_for("digest.index"))
 
 
 def _open_row(send_id: int) -> DigestSend:
-    """The viewer's failed or interrupted week `send_id`, after the CSRF check."""
+    """The viewer's failed or interrupted digest `send_id`, after the CSRF check."""
     if not ActionForm().validate_on_submit():
         abort(400)
     session = db.session()
     row = session.get(DigestSend, send_id)
-    if row is None or row.owner_id != viewer(session).id:
+    user = viewer(session)
+    if row is None or row.owner_id != user.id:
         abort(404)
-    if state_of(row, datetime.now(UTC)) not in ("failed", "interrupted"):
-        flash(f"{row.week}: nothing to do, its digest is {row.status}.", "info")
+    state = state_of(row, datetime.now(UTC))
+    if state not in ("failed", "interrupted"):
+        words = STATE_WORDS.get(state, state).rstrip("…")
+        flash(f"The digest of {_day(row, user)}: nothing to do, it is {words}.", "info")
         abort(redirect(url_for("digest.index")))
     return row
+
+
+def _day(row: DigestSend, user: User) -> str:
+    """The day a digest was (to be) sent, on the user's clock: "Sun 22 Nov 2026"."""
+    return f"{row.started_at.astimezone(zone(user.timezone)):%a %-d %b %Y}"
 
 
 @bp.post("/digest/links/reset")
@@ -272,21 +223,42 @@ def reset_links() -> BaseResponse:
     return redirect(url_for("digest.index"))
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@public
-def unsubscribe(token: str) -> str | tuple[str, int]:
-    """GET: a page with the button; POST (the button, or a mail client's one-click
-    "List-Unsubscribe=One-Click", which carries no CSRF token): unsubscribed."""
+@bp.post("/digest/confirm")
+def confirm_address() -> BaseResponse:
+    """Mail the viewer a link that confirms their address (at most one per `RESEND_AFTER`)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
     session = db.session()
-    claim = unsubscribe_claim(current_app.config["SECRET_KEY"], token)
-    user = session.get(User, claim[0]) if claim is not None else None
-    if claim is None or user is None or not hmac.compare_digest(user.mail_key or "", claim[1]):
-        return render_template("digest/invalid.html"), 404
-    done = request.method == "POST"
-    if done and user.digest_enabled:
-        user.digest_enabled = False
-        session.commit()
-    return render_template("digest/unsubscribe.html", user=user, done=done)
+    user = viewer(session)
+    if confirmed(user, current_app.config["MODE"]):
+        flash(f"{user.email} is confirmed already.", "info")
+    elif not deliverable(user.email, bool(current_app.config.get("SMTP_URL"))):
+        flash(f"{user.email} cannot receive mail from this server.", "error")
+    else:
+        _request_confirmation(session, user)
+    return redirect(url_for("digest.index"))
+
+
+def _request_confirmation(session: Session, user: User) -> None:
+    try:
+        done = request_confirmation(session, user, datetime.now(UTC))
+    except MailUncertain as exc:
+        log.warning("confirmation mail to user %s: %s", user.id, exc)
+        flash("The mail server did not answer in time: the mail may still arrive. If none "
+              "comes, ask for another in 10 minutes.", "error")  # fmt: skip
+        return
+    except MailError as exc:
+        log.warning("confirmation mail to user %s not sent: %s", user.id, exc)
+        flash("The confirmation mail could not be sent just now: try again in a few minutes.",
+              "error")  # fmt: skip
+        return
+    if done.sent:
+        flash(f"A confirmation mail is on its way to {user.email}: open its link within "
+              f"{MAX_AGE.days} days.", "ok")  # fmt: skip
+    else:
+        again = _local(done.again_at, user.timezone)
+        flash(f"A confirmation mail went to {user.email} a few minutes ago: look for it, also "
+              f"in the spam folder. Another can be sent from {again}.", "info")  # fmt: skip
 
 
 @bp.record_once
@@ -294,4 +266,4 @@ def _exempt_unsubscribe(_state: object) -> None:
     """The one view without a CSRF token: its secret is the signed token in the URL."""
     from planner.web import csrf
 
-    csrf.exempt(unsubscribe)
+    csrf.exempt(digestmail.unsubscribe)
