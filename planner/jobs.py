@@ -223,6 +223,7 @@ def parse_now(now: str | datetime | None) -> datetime:
 def refresh_source(source_id: int, now: str | None = None, force: bool = False) -> dict[str, Any]:
     """Job: refresh one source. A source deleted meanwhile is nothing to do."""
     moment = parse_now(now)
+    again = _counted_run()
     session = db.session()
     source = session.get(Source, source_id)
     if source is None:
@@ -249,7 +250,7 @@ def refresh_source(source_id: int, now: str | None = None, force: bool = False) 
     if result.ok:
         _geocode_venues(source.owner_id, moment)
         report = result.report
-        if (report is not None and (report.added or report.updated or report.gone)) or _rerun():
+        if (report is not None and (report.added or report.updated or report.gone)) or again:
             from planner.recommend import enqueue_evidence
 
             enqueue_evidence(source.owner_id)  # who speaks, hosts or is likely there
@@ -265,15 +266,22 @@ def tick(now: str | None = None) -> dict[str, Any]:
     return {"jobs": run_tick(parse_now(now))}
 
 
-def _rerun() -> bool:
-    """Whether RQ runs this refresh again (a retry, or its worker died): the run before may have
-    stored the events and then failed to queue the jobs that follow (Redis gone), and this run
-    finds nothing changed, so it queues them anyway."""
+def _counted_run() -> bool:
+    """Count this run of the RQ job in its meta (saved at once, before any work); True when RQ
+    runs it again (a retry, or its worker died): the run before may have stored the events and
+    then failed to queue the jobs that follow (Redis gone), and this run finds nothing changed,
+    so it queues them anyway. False outside a worker."""
     from rq import get_current_job
 
     job = get_current_job()
+    if job is None:
+        return False
+    runs = int(job.meta.get("runs", 0)) + 1
+    job.meta["runs"] = runs
+    job.save_meta()
     retries = len(KINDS["refresh_source"].retries)
-    return job is not None and job.retries_left is not None and job.retries_left < retries
+    retried = job.retries_left is not None and job.retries_left < retries
+    return runs > 1 or retried
 
 
 def _retries_left() -> int:
