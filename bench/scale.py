@@ -12,7 +12,12 @@ JSON-LD event (bench/pagegen.py), 5% slow (the server waits 3 s before answering
 
 For each worker count: a fresh schema, every source queued (`enqueue_refresh`), then that many
 `worker.py --burst` processes started at once; the time until the last one exits gives sources
-per minute (worker start-up included). During the 2-worker round the real app runs under
+per minute (worker start-up included); then every source is queued again and refreshed by as
+many workers, as the hourly schedule does, to give what an unchanged source costs (the steady
+state). Each round also reports the rows stored, the bytes the schema takes in PostgreSQL, and
+Redis's used memory when flushed, with every source queued, and after the round (finished jobs
+keep their results for an hour): the README's sizing is derived from these. During the 2-worker
+round the real app runs under
 gunicorn (multi-user mode) and `wrk --latency` requests one user's recommendations page (signed
 in) with `--connections` connections (a bounded load) for as long as the ingest lasts; the same
 page is measured before any ingest, idle, for comparison. All sources live on one host here, so
@@ -51,6 +56,7 @@ REDIS = "redis://127.0.0.1:6379/1"
 PASSWORD = "bench password long enough"
 TARGET = {"two_vs_one_workers": 1.6, "page_p99_ms_while_ingesting": 250.0}
 STARTED = time.perf_counter()
+REDIS_SEEN: dict[str, int] = {}  # Redis's used_memory: flushed, then with every source queued
 GOALS = ("meet Python developers", "learn about data engineering", "find a Rust mentor")
 
 
@@ -179,6 +185,7 @@ def seed(env: dict[str, str], urls: list[str], users: int, now: datetime) -> lis
     from planner.sources import add_source
 
     Redis.from_url(REDIS).flushdb()
+    REDIS_SEEN["empty"] = redis_bytes()
     app = create_app(
         {
             "DATABASE_URL": env["PLANNER_DATABASE_URL"],
@@ -215,6 +222,7 @@ def seed(env: dict[str, str], urls: list[str], users: int, now: datetime) -> lis
         for source_id in ids:
             enqueue_refresh(source_id, now)
         db.dispose()
+    REDIS_SEEN["queued"] = redis_bytes()
     return ids
 
 
@@ -240,20 +248,47 @@ def ingest_round(env: dict[str, str], workers: int) -> float:
 
 
 def outcome(env: dict[str, str]) -> dict[str, int]:
-    """What the round left: sources read, failing, events stored (duplicates would show)."""
+    """What the round left: sources read, failing, events stored (duplicates would show), the
+    contact evidence worked out, and the bytes the schema takes in PostgreSQL (tables with
+    their indexes and TOAST)."""
     engine = create_engine(env["PLANNER_DATABASE_URL"])
     with engine.connect() as connection:
         found = connection.execute(
             text(
                 "select count(*) filter (where fetched_at is not null), "
                 "count(*) filter (where consecutive_failures > 0), "
-                "(select count(*) from events), (select count(*) from event_sources) from sources"
+                "(select count(*) from events), (select count(*) from event_sources), "
+                "(select count(*) from event_people), (select count(*) from contact_evidence), "
+                "(select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n "
+                " on n.oid = c.relnamespace where n.nspname = current_schema() "
+                " and c.relkind = 'r') from sources"
             )
         ).one()
     engine.dispose()
-    return dict(
-        zip(("sources_read", "sources_failing", "events", "event_links"), found, strict=True)
-    )
+    names = ("sources_read", "sources_failing", "events", "event_links", "event_people",
+             "contact_evidence", "database_bytes")  # fmt: skip
+    return dict(zip(names, (int(n or 0) for n in found), strict=True))
+
+
+def requeue(env: dict[str, str], ids: list[int], now: datetime) -> None:
+    """Every source queued again, as the hourly schedule does: what an unchanged source costs."""
+    app = create_app(
+        {"DATABASE_URL": env["PLANNER_DATABASE_URL"], "REDIS_URL": REDIS, "MODE": "multi",
+         "SECRET_KEY": env["PLANNER_SECRET_KEY"], "INSTANCE_PATH": env["PLANNER_INSTANCE_PATH"],
+         "ALLOW_PRIVATE_URLS": True}
+    )  # fmt: skip
+    from planner.jobs import enqueue_refresh
+
+    with app.app_context():
+        for source_id in ids:
+            enqueue_refresh(source_id, now)
+        db.dispose()
+
+
+def redis_bytes() -> int:
+    from redis import Redis
+
+    return int(Redis.from_url(REDIS).info("memory")["used_memory"])
 
 
 # --- the web page under load -------------------------------------------------------------------
@@ -335,17 +370,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for count in [int(n) for n in args.workers.split(",")]:
             env = environment(fresh_schema(schema), workdir)
-            seed(env, urls, args.users, now)
+            ids = seed(env, urls, args.users, now)
             progress(f"{count} worker(s): ingesting {len(urls)} sources")
             if count == 2:
                 web, seconds, found = measure_with_web(env, args)
             else:
                 seconds = ingest_round(env, count)
                 found = outcome(env)
+            done = redis_bytes()
+            progress(f"{count} worker(s): refreshing the {len(urls)} sources again, unchanged")
+            requeue(env, ids, now)
+            again = ingest_round(env, count)
             rounds[str(count)] = {
                 "seconds": round(seconds, 2),
                 "sources_per_minute": round(len(urls) / seconds * 60, 1),
+                "unchanged_seconds": round(again, 2),
+                "unchanged_sources_per_minute": round(len(urls) / again * 60, 1),
                 **found,
+                "redis_bytes": {
+                    "empty": REDIS_SEEN["empty"],
+                    "sources_queued": REDIS_SEEN["queued"],
+                    "jobs_done_results_kept": done,
+                },
             }
             progress(f"{count} worker(s): {rounds[str(count)]}")
     finally:

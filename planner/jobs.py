@@ -124,7 +124,9 @@ def enqueue(
     On RQ a `job_id` is `unique` by default: while a job of that id is kept (queued, running,
     or finished within its result's hour) enqueueing it again adds nothing and returns the
     kept job, so two schedulers or a repeated tick queue a period's job once. Pass
-    `unique=False` for ids that coalesce work ("evidence-7"): the job is queued again."""
+    `unique=False` for ids that coalesce work ("evidence-7"): while that job waits in its
+    queue (not started) it will read what was committed before this call, so nothing is
+    added; once it has started, or ended, it is queued again."""
     q = queue(queue_name)
     if q is None:
         return _background(func, args) if background else func(*args)
@@ -133,6 +135,11 @@ def enqueue(
     from rq import Retry
     from rq.exceptions import DuplicateJobError
 
+    if job_id is not None and not unique:
+        waiting = _waiting(q, job_id)
+        if waiting is not None:
+            log.info("job %s is waiting in its queue already: not queued again", job_id)
+            return waiting
     kind = KINDS.get(func.__name__, Kind())
     retry = Retry(max=len(kind.retries), interval=list(kind.retries)) if kind.retries else None
     try:
@@ -156,6 +163,20 @@ def enqueue(
             f"The job queue is not answering just now, so {what} could not be started; "
             "what you saved is kept. Try again in a minute."
         ) from exc
+
+
+def _waiting(q: Any, job_id: str) -> Any | None:
+    """The job `job_id` when it waits in its queue, not yet started (or waits for a retry)."""
+    from redis.exceptions import ConnectionError as RedisDown
+    from redis.exceptions import TimeoutError as RedisSlow
+    from rq.job import JobStatus
+
+    try:
+        job = q.fetch_job(job_id)
+        status = job.get_status(refresh=False) if job is not None else None
+    except (RedisDown, RedisSlow):
+        return None  # enqueue says so
+    return job if status in (JobStatus.QUEUED, JobStatus.SCHEDULED) else None
 
 
 def _background(func: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:

@@ -12,7 +12,7 @@ from planner import db
 from planner.demo_loader import load_demo, load_demo_person
 from planner.jobs import wait_background
 from planner.models import Event, User
-from planner.recommend import event_index, event_record, recommend, upcoming_rows
+from planner.recommend import event_index, recommend, upcoming_records
 from planner.sources import owner
 
 
@@ -23,12 +23,9 @@ def test_the_index_is_kept_until_the_events_change(app: Flask) -> None:
     wait_background()
     session = db.session()
     user = owner(session)
-    events = [event_record(row) for row in upcoming_rows(session, user.id, now)]
+    events = upcoming_records(session, user.id, now)
     first = event_index(user.id, events)
-    assert (
-        event_index(user.id, [event_record(r) for r in upcoming_rows(session, user.id, now)])
-        is first
-    )
+    assert event_index(user.id, upcoming_records(session, user.id, now)) is first
     picks = recommend(session, user, now)
     assert picks and event_index(user.id, events) is first  # the page used the same index
     row = session.scalars(
@@ -37,7 +34,7 @@ def test_the_index_is_kept_until_the_events_change(app: Flask) -> None:
     assert row is not None
     row.title = "Renamed: " + row.title
     session.commit()
-    changed = [event_record(r) for r in upcoming_rows(session, user.id, now)]
+    changed = upcoming_records(session, user.id, now)
     assert event_index(user.id, changed) is not first
 
 

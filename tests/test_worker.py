@@ -105,7 +105,23 @@ def test_a_period_job_is_queued_once_however_often_it_is_asked(redis_app: Flask)
     coalesced = enqueue(
         update_evidence, 1, job_id="evidence-check-1", queue_name="match", unique=False
     )
-    assert coalesced.id == first.id and queue("match").count == 2
+    assert coalesced.id == first.id and queue("match").count == 1  # it waits: it will see it
+
+
+def test_a_coalescing_job_is_queued_again_once_it_has_started(redis_app: Flask) -> None:
+    from rq.job import JobStatus
+
+    from planner.jobs import enqueue
+    from planner.recommend import update_evidence
+
+    first = enqueue(update_evidence, 1, job_id="evidence-check-2", queue_name="match", unique=False)
+    again = enqueue(update_evidence, 1, job_id="evidence-check-2", queue_name="match", unique=False)
+    assert again.id == first.id and queue("match").count == 1
+    taken = queue("match").dequeue_any([queue("match")], None, connection=first.connection)
+    assert taken is not None and taken[0].id == first.id
+    first.set_status(JobStatus.STARTED)  # as a worker does before it reads the database
+    later = enqueue(update_evidence, 1, job_id="evidence-check-2", queue_name="match", unique=False)
+    assert later.id == first.id and queue("match").count == 1  # queued again: it may have read
 
 
 def test_a_transient_failure_is_recorded_and_retried_later(

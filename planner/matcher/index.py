@@ -18,7 +18,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from planner.matcher.data import Event
-from planner.matcher.text import Counted, counted, paragraphs, term_counts
+from planner.matcher.text import (
+    Counted,
+    analyze,
+    as_written,
+    counted,
+    paragraphs,
+    term_counts,
+)
 
 K1 = 1.2
 B = 0.75
@@ -110,6 +117,7 @@ class EventIndex:
         self.events = list(events)
         self.row = {event.id: row for row, event in enumerate(self.events)}
         self.vocabulary: dict[str, int] = {}
+        self._shown: dict[int, tuple[str, dict[str, str], dict[str, str]]] = {}
         self._postings(self.events)
         self._columns(self.events)
 
@@ -205,6 +213,29 @@ class EventIndex:
             if found is not None:
                 count[self._docs[self._starts[found] : self._starts[found + 1]]] += 1
         return count
+
+    def shown(self, row: int, terms: Iterable[str]) -> dict[str, str]:
+        """How event `row` first writes each of `terms` it contains, for reasons ("Machine
+        Learning" for the term of "machine learning"): its text is read once for the index's
+        life, and each term's words looked up once (a feed explains hundreds of events)."""
+        kept = self._shown.get(row)
+        if kept is None:
+            event = self.events[row]
+            text = " ".join(
+                (event.title, *event.categories, *event.organizers, event.description or "")
+            )
+            first: dict[str, str] = {}
+            for term, surface in analyze(text, implied=True):
+                first.setdefault(term, surface)
+            kept = self._shown[row] = (text, first, {})
+        text, first, written = kept
+        found = {}
+        for term in terms:
+            if term in first:
+                if term not in written:
+                    written[term] = as_written(text, first[term])
+                found[term] = written[term]
+        return found
 
     def matched(self, query: Iterable[str], row: int) -> list[str]:
         """The terms of `query` that event `row` contains."""

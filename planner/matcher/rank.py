@@ -318,14 +318,12 @@ def _as_match(state: _State, pick: Candidate, budget: Budget) -> Match:
 
 
 def _goal_reasons(state: _State, row: int) -> list[Reason]:
-    event = state.index.events[row]
-    text = " ".join((event.title, *event.categories, *event.organizers, event.description or ""))
     reasons = []
     for n, goal in enumerate(state.goals):
         if state.relevance[n, row] < GOAL_MIN:
             continue
         found = state.index.matched(state.queries[n], row)
-        shown = surfaces(text, set(found))
+        shown = state.index.shown(row, found)
         own = surfaces(goal.text, set(found), implied=False)
         words = [_word(shown.get(t, t), own.get(t)) for t in found]
         reasons.append(Reason("goal", f'matches your goal "{goal.text}": {", ".join(words)}'))

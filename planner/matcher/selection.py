@@ -139,9 +139,13 @@ def select(
 
 def _variety(keys: frozenset[str], counts: Counter[str]) -> float:
     """The factor for a candidate with these series keys, given the keys of earlier picks."""
+    earlier = [(key, counts[key]) for key in keys if key in counts]
+    if not earlier:
+        return 1.0
     factor = 1.0
     for kind, per in VARIETY.items():
-        factor *= per ** max((counts[k] for k in keys if k.startswith(kind + ":")), default=0)
+        prefix = kind + ":"
+        factor *= per ** max((n for key, n in earlier if key.startswith(prefix)), default=0)
     return factor
 
 

@@ -38,7 +38,7 @@ def feed_items(session: Session, user: User, kind: str, now: datetime) -> list[I
     going = [marked_item(row, page(row.id), people.get(row.id, ())) for row in marked]
     if kind == "going":
         return compose((), going, (), now)
-    found = recommend(session, user, now, limit=picks_for(user), remember=False)
+    found = recommend(session, user, now, limit=picks_for(user), remember=False, rows=item_rows)
     found += explained(session, user, [row for row in marked if row.recommended], now)
     recommended = [recommended_item(item, page(item.event.id)) for item in found]
     cancelled = [item_of(row, page(row.id)) for row in cancelled_picks(session, user, now)]
@@ -70,6 +70,12 @@ def explained(session: Session, user: User, rows: list[Any], now: datetime) -> l
 
 
 COLUMNS = [getattr(Event, name) for name in FIELDS]  # what an item needs of an event
+
+
+def item_rows(session: Session, owner_id: int, ids: list[int]) -> dict[int, Any]:
+    """The owner's events of `ids` as rows of the columns an item needs (not ORM objects)."""
+    query = select(*COLUMNS).where(Event.owner_id == owner_id, Event.id.in_(ids))
+    return {row.id: row for row in session.execute(query)} if ids else {}
 
 
 def marked_events(session: Session, user: User, since: datetime) -> list[Any]:
