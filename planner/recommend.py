@@ -113,8 +113,8 @@ def event_records(session: Session, *where: Any) -> list[matcher.Event]:
         .join(Event, Event.id == EventSource.event_id)
         .where(*where, EventSource.gone_at.is_(None), Source.owner_id == Event.owner_id)
     )
-    for event_id, name, url in session.execute(sources):
-        listed.setdefault(event_id, set()).add(name or url)
+    for event_id, source_name, url in session.execute(sources):
+        listed.setdefault(event_id, set()).add(source_name or url)
     rows = session.execute(
         select(*(getattr(Event, name) for name in RECORDED))
         .where(*where)
