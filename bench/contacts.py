@@ -12,7 +12,8 @@ temporary directory, and measures for each, in the same run:
             (an app from `planner.create_app`, migrated with `planner.db.upgrade`), then a second
             import of the same file, which must update every contact and add none (checked: a
             wrong count stops the benchmark);
-  postgres: with --postgres, the same import into a fresh schema there (dropped afterwards).
+  postgres: with --postgres, the same import into a fresh schema there (dropped afterwards),
+            and the bytes the contacts table then takes (with its indexes and TOAST).
 Each run is a fresh child process, so that its peak RSS (VmHWM) is its own: the figure covers the
 whole process (interpreter, Flask and SQLAlchemy imports, the app: `rss_ready_mb`) and the
 import. Seconds are medians of `--repeat` runs. Target: the 20,000-row LinkedIn import under 10 s
@@ -607,6 +608,15 @@ def measure_postgres(
                 runs.append(
                     run_child("import", kind, path, expected=count, workdir=workdir, database=url)
                 )
+                with engine.begin() as connection:
+                    runs[-1]["contacts_bytes"] = connection.execute(
+                        text(
+                            "select pg_total_relation_size(c.oid) from pg_class c join "
+                            "pg_namespace n on n.oid = c.relnamespace where n.nspname = :schema "
+                            "and c.relname = 'contacts'"
+                        ),
+                        {"schema": schema},
+                    ).scalar_one()
             finally:
                 with engine.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -614,7 +624,11 @@ def measure_postgres(
             progress(f"{kind}: postgres import {i + 1}/{args.repeat}: {seconds:.2f} s")
     finally:
         engine.dispose()
-    return summarize(runs, count, bare)
+    stored = max(r["contacts_bytes"] for r in runs)  # the contacts table with its indexes
+    return summarize(runs, count, bare) | {
+        "contacts_table_bytes": stored,
+        "bytes_per_contact": round(stored / count),
+    }
 
 
 def summarize(runs: list[dict[str, Any]], count: int, bare: float) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from planner import changes as _changes  # noqa: F401 - registers the data_version listeners
@@ -109,3 +110,10 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def upsert(session: Session, table: Any) -> Any:
+    """An INSERT of the session's dialect, which has `on_conflict_do_nothing` and
+    `on_conflict_do_update` (SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)

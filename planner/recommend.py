@@ -381,16 +381,25 @@ def _remember(
             )
         )
     }
+    new = []
     for item in found:
         goal_ids = _goals_named(item.match, goals)
         source_ids = sorted({link.source_id for link in item.event.links})
         row = existing.get(item.event.id)
         if row is None:
-            row = Recommendation(owner_id=user.id, event_id=item.event.id, first_at=now)
-            session.add(row)
+            new.append({"owner_id": user.id, "event_id": item.event.id, "first_at": now,
+                        "last_at": now, "score": item.match.score, "goal_ids": goal_ids,
+                        "source_ids": source_ids})  # fmt: skip
+            continue
         row.score, row.last_at = item.match.score, now
         row.goal_ids = sorted(set(row.goal_ids or []) | set(goal_ids))
         row.source_ids = sorted(set(row.source_ids or []) | set(source_ids))
+    if new:  # a page viewed twice at once remembers once: the other view's row stands
+        table: Any = Recommendation.__table__
+        kept = db.upsert(session, table).on_conflict_do_nothing(
+            index_elements=["owner_id", "event_id"]
+        )
+        session.execute(kept, new)
     session.flush()
 
 

@@ -146,9 +146,11 @@ def due_digests(now: datetime) -> Iterator[tuple[int, str, str]]:
 
 def send_digests(now: str | None = None) -> dict[str, Any]:
     """Job: queue `send_digest` for each due user on the "mail" queue, job id
-    `digest-<user>-<week>` (queued once: a second round finds it there); without Redis they
-    run here, one after the other over one SMTP connection, a failure logged and the others
-    sent."""
+    `digest-<user>-<week>-<hour>` (queued once an hour: a second round in the hour finds it
+    there; a job that failed for good before it claimed the week is followed by the next hour's
+    while the digest is due, and the (user, week) row lets only one of them send); without
+    Redis they run here, one after the other over one SMTP connection, a failure logged and the
+    others sent."""
     from planner.jobs import parse_now
     from planner.smtp import one_connection
 
@@ -157,17 +159,17 @@ def send_digests(now: str | None = None) -> dict[str, Any]:
     with one_connection():
         for user_id, _, week in due_digests(moment):
             found += 1
-            failed += not _send_or_queue(user_id, week, stamp)
+            failed += not _send_or_queue(user_id, week, stamp, f"{moment:%Y%m%d%H}")
     return {"due": found, "failed": failed}
 
 
-def _send_or_queue(user_id: int, week: str, stamp: str) -> bool:
+def _send_or_queue(user_id: int, week: str, stamp: str, hour: str) -> bool:
     """Queue the user's digest on RQ, or (no Redis) send it here; False when that failed."""
     from planner.jobs import enqueue
     from planner.sending import send_digest
 
     try:
-        enqueue(send_digest, user_id, week, stamp, job_id=f"digest-{user_id}-{week}",
+        enqueue(send_digest, user_id, week, stamp, job_id=f"digest-{user_id}-{week}-{hour}",
                 queue_name="mail")  # fmt: skip
     except Exception:
         log.exception("digest for user %s, %s failed", user_id, week)

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, delete, exists, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from planner.changes import touch
+from planner.db import upsert
 from planner.models import Event, EventPerson, EventSource, Source, SourceGroup
 from planner.normalize import EventFields
 
@@ -170,11 +170,6 @@ def _event_row(event: EventFields, now: datetime) -> dict[str, Any]:
     }
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-
-
 def _insert_events(
     session: Session, owner: int, events: list[EventFields], now: datetime
 ) -> dict[str, int]:
@@ -182,7 +177,7 @@ def _insert_events(
     if not events:
         return {}
     table: Any = Event.__table__
-    statement = _insert(session, table).on_conflict_do_nothing(
+    statement = upsert(session, table).on_conflict_do_nothing(
         index_elements=["owner_id", "fingerprint"]
     )
     statement = statement.returning(table.c.fingerprint, table.c.id)
@@ -285,7 +280,7 @@ def _upsert_links(
         for e in events
     ]
     for part in chunks(rows):
-        statement = _insert(session, EventSource.__table__)
+        statement = upsert(session, EventSource.__table__)
         statement = statement.on_conflict_do_update(
             index_elements=["source_id", "source_uid"],
             set_={

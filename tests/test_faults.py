@@ -863,7 +863,7 @@ def test_a_digest_job_killed_after_the_send_is_not_sent_twice(
     pg.config["REDIS_URL"] = REDIS_URL
     assert send_digests(now.isoformat())["due"] == 1
     [job] = Queue("mail", connection=redis_db).get_jobs()
-    assert job.id == f"digest-{ann.id}-{week_of(now, ann.timezone)}"
+    assert job.id == f"digest-{ann.id}-{week_of(now, ann.timezone)}-{now:%Y%m%d%H}"
     with WorkerProcess(pg, "mail", SMTP_URL=swallow.url(), BASE_URL=BASE) as worker:
         wait_for(lambda: swallow.received, "the SMTP server to have the digest", worker.log)
         worker.kill()

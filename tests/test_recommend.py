@@ -3,15 +3,20 @@ events stay the same, and built again when one changes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from planner import db
 from planner.demo_loader import load_demo, load_demo_person
 from planner.jobs import wait_background
-from planner.models import Event, User
+from planner.models import Event, Recommendation, User
 from planner.recommend import event_index, recommend, upcoming_records
 from planner.sources import owner
 
@@ -80,3 +85,54 @@ def test_two_databases_never_share_inputs(app: Flask, tmp_path) -> None:
     finally:
         close(other)
     assert mine and theirs == []
+
+
+@pytest.mark.postgres
+def test_two_views_at_once_remember_each_pick_once(tmp_path: Path, postgres_schema_factory) -> None:
+    """Two page views of one user at once both remember the same new picks: the second waits
+    for the first on the unique (owner, event) index, then leaves the row it made (no error
+    page for a user with two tabs)."""
+    from tests.conftest import close, database_url, make_app
+
+    app = make_app(database_url("postgres", tmp_path, postgres_schema_factory), tmp_path)
+    now = datetime.now(UTC)
+    with app.app_context():
+        list(load_demo(now))
+        list(load_demo_person(now))
+        wait_background()
+        user_id = owner(db.session()).id
+        first, second = Session(db.engine()), Session(db.engine())
+        picks = recommend(first, first.get(User, user_id), now)  # flushed, not committed yet
+        assert picks
+        waiter = second.connection().exec_driver_sql("select pg_backend_pid()").scalar()
+        failed: list[BaseException] = []
+
+        def view_again() -> None:
+            with app.app_context():
+                try:
+                    recommend(second, second.get(User, user_id), now)
+                    second.commit()
+                except BaseException as exc:  # noqa: BLE001 - reported by the test
+                    failed.append(exc)
+                    second.rollback()
+
+        other = threading.Thread(target=view_again)
+        other.start()
+        deadline = time.monotonic() + 30
+        with db.engine().connect() as watch:  # the second view waits on the first's rows
+            while True:
+                waiting = watch.exec_driver_sql(
+                    f"select wait_event_type from pg_stat_activity where pid = {int(waiter)}"
+                ).scalar()
+                if waiting == "Lock" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        assert waiting == "Lock", "the second view never reached the first one's rows"
+        first.commit()
+        other.join(30)
+        assert not failed, failed
+        kept = select(Recommendation.event_id).where(Recommendation.owner_id == user_id)
+        assert sorted(db.session().scalars(kept)) == sorted(p.event.id for p in picks)
+        first.close()
+        second.close()
+        close(app)
