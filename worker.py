@@ -14,6 +14,9 @@ A worker outlives a Redis outage: RQ's worker gives up when Redis goes away in t
 job, so this waits until Redis answers again and starts a new worker (a job whose end could not be
 recorded is retried by RQ as abandoned; jobs are idempotent).
 
+A worker lowers its own CPU priority by PLANNER_WORKER_NICE (10 unless set; 0 leaves it), so
+that where it shares a machine with the web app, page views come first.
+
 Needs PLANNER_REDIS_URL; the database is PLANNER_DATABASE_URL as for the web app.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -69,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     connection = Redis.from_url(url)
     if args.cron:
         return run_cron(connection)
+    nice = app.config["WORKER_NICE"]
+    if not 0 <= nice <= 19:
+        print(f"worker.py: PLANNER_WORKER_NICE={nice} is not between 0 and 19", file=sys.stderr)
+        return 2
+    os.nice(nice)  # page views first where the web app shares the machine
     queues = [Queue(name, connection=connection) for name in args.queues]
     return work(connection, queues, args.burst, args.with_scheduler)
 

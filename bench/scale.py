@@ -16,12 +16,14 @@ per minute (worker start-up included); then every source is queued again and ref
 many workers, as the hourly schedule does, to give what an unchanged source costs (the steady
 state). Each round also reports the rows stored, the bytes the schema takes in PostgreSQL, and
 Redis's used memory when flushed, with every source queued, and after the round (finished jobs
-keep their results for an hour): the README's sizing is derived from these. During the 2-worker
-round the real app runs under
-gunicorn (multi-user mode) and `wrk --latency` requests one user's recommendations page (signed
-in) with `--connections` connections (a bounded load) for as long as the ingest lasts; the same
-page is measured before any ingest, idle, for comparison. All sources live on one host here, so
-the per-host delay is set to 0 (a real deployment spreads over many hosts). The machine has 2
+keep their results for an hour): the README's sizing is derived from these. Then one more
+round of 2 workers ingesting into a fresh schema while the real app runs under gunicorn
+(multi-user mode) and `wrk --latency` requests one user's recommendations page (signed in) with
+`--connections` connections (a bounded load) from the start of the ingest to its end;
+the same page is measured before the ingest, idle, for comparison (the worker rounds above run
+without it, so that their ratio is the workers' own). All sources live on one host here, so
+the per-host delay is set to 0 (a real deployment spreads over many hosts). Workers run at
+their default niceness (PLANNER_WORKER_NICE, 10), the web app at the normal one. The machine has 2
 cores: 4 workers are reported as measured.
 """
 
@@ -32,6 +34,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -332,13 +335,22 @@ def cookie_of(response: Any) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in response.cookies)
 
 
-def wrk(url: str, cookie: str, seconds: float, connections: int) -> dict[str, float]:
-    """Requests/s and latency percentiles (ms) of `wrk --latency`."""
-    shown = subprocess.run(
+def wrk(
+    url: str, cookie: str, seconds: float, connections: int, until: threading.Thread | None = None
+) -> dict[str, float]:
+    """Requests/s and latency percentiles (ms) of `wrk --latency`, for `seconds`, or (`until`)
+    for as long as that thread runs: wrk, told to stop by SIGINT, reports the whole run."""
+    running = subprocess.Popen(
         ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
          "-H", f"Cookie: {cookie}", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if until is not None:
+        until.join()
+        running.send_signal(signal.SIGINT)
+    shown, problem = running.communicate(timeout=seconds + 60)
+    if running.returncode != 0 or "Requests/sec" not in shown:
+        raise SystemExit(f"scale: wrk failed: {problem or shown}")
     found: dict[str, float] = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", shown)[1])}  # type: ignore[index]
     for share in ("50", "90", "99"):
         value, unit = re.search(rf"\s{share}%\s+([\d.]+)(us|ms|s)\b", shown).groups()  # type: ignore[union-attr]
@@ -355,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=300)
     parser.add_argument("--users", type=int, default=30)
-    parser.add_argument("--workers", default="1,2,4")
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--workers", default="1,2,4", help='"": only the page round')
+    parser.add_argument("--web-workers", type=int, default=2, help="0: no page round")
     parser.add_argument("--connections", type=int, default=2)
     args = parser.parse_args(argv)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -368,15 +380,12 @@ def main(argv: list[str] | None = None) -> int:
     rounds: dict[str, Any] = {}
     web: dict[str, Any] = {}
     try:
-        for count in [int(n) for n in args.workers.split(",")]:
+        for count in [int(n) for n in args.workers.split(",") if n]:
             env = environment(fresh_schema(schema), workdir)
             ids = seed(env, urls, args.users, now)
             progress(f"{count} worker(s): ingesting {len(urls)} sources")
-            if count == 2:
-                web, seconds, found = measure_with_web(env, args)
-            else:
-                seconds = ingest_round(env, count)
-                found = outcome(env)
+            seconds = ingest_round(env, count)
+            found = outcome(env)
             done = redis_bytes()
             progress(f"{count} worker(s): refreshing the {len(urls)} sources again, unchanged")
             requeue(env, ids, now)
@@ -394,6 +403,17 @@ def main(argv: list[str] | None = None) -> int:
                 },
             }
             progress(f"{count} worker(s): {rounds[str(count)]}")
+        if args.web_workers:
+            env = environment(fresh_schema(schema), workdir)
+            seed(env, urls, args.users, now)
+            progress(f"2 workers ingesting {len(urls)} sources, the page loaded meanwhile")
+            web, seconds, found = measure_with_web(env, args)
+            web["ingest_meanwhile"] = {
+                "seconds": round(seconds, 2),
+                "sources_per_minute": round(len(urls) / seconds * 60, 1),
+                **found,
+            }
+            progress(f"the page: {web}")
     finally:
         drop_schema(schema)
         server.shutdown()
@@ -405,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
 def measure_with_web(
     env: dict[str, str], args: argparse.Namespace
 ) -> tuple[dict[str, Any], float, dict[str, int]]:
-    """The 2-worker round with the page loaded by wrk meanwhile, after an idle measurement."""
+    """A 2-worker ingest with the page loaded by wrk from start to end (one run, stopped when
+    the workers are done), after an idle measurement."""
     process, base = start_web(env, args.web_workers)
     try:
         cookie = session_cookie(base, "user0@example.org")
@@ -413,9 +434,7 @@ def measure_with_web(
         done: dict[str, float] = {}
         ingest = threading.Thread(target=lambda: done.setdefault("s", ingest_round(env, 2)))
         ingest.start()
-        time.sleep(0.5)
-        loaded = wrk(base + "/", cookie, 15, args.connections)
-        ingest.join()
+        loaded = wrk(base + "/", cookie, 3600, args.connections, until=ingest)
     finally:
         process.terminate()
         process.wait(30)

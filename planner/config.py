@@ -69,6 +69,12 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
         str,
         "Nominatim server when `PLANNER_GEOCODER=nominatim` (one request/s across workers)",
     ),
+    "WORKER_NICE": (
+        10,
+        int,
+        "niceness `worker.py` takes (0-19): on a machine shared with the web app, background "
+        "jobs yield the CPU to page views; 0: none",
+    ),
     "FETCH_CONNECT_TIMEOUT": (5.0, float, "seconds to connect to a source"),
     "FETCH_READ_TIMEOUT": (20.0, float, "seconds between bytes of a response"),
     "FETCH_TOTAL_TIMEOUT": (60.0, float, "seconds for a whole download"),
