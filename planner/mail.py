@@ -13,10 +13,11 @@ MailError) that the server had it when its answer was lost, so that it may or ma
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.policy import EmailPolicy
@@ -82,7 +83,9 @@ class MailPolicy(EmailPolicy):
     """SMTP's policy (CRLF, lines folded at 78), except that the list headers are written as
     they are, on one line: a mail provider reads `List-Unsubscribe: <https://...>` literally,
     and an encoded-word (which a long URL with no space to fold at would become) is not
-    allowed there (RFC 2369)."""
+    allowed there (RFC 2369). Any other header that is printable ASCII, holds nothing that
+    reads as an encoded-word and fits in 78 characters is written as it is too: folding would
+    not change it (and takes a third of the time of sending a digest)."""
 
     def fold(self, name: str, value: str) -> str:
         plain = self._verbatim(name, value)
@@ -94,14 +97,39 @@ class MailPolicy(EmailPolicy):
 
     def _verbatim(self, name: str, value: str) -> str | None:
         text = str(value)
-        if name.lower() not in VERBATIM or not text.isascii() or not text.isprintable():
+        if not text.isascii() or not text.isprintable() or text != text.strip():
             return None
-        if len(name) + 2 + len(text) > 998:  # RFC 5322's hard limit: fold as usual
+        limit = 998 if name.lower() in VERBATIM else self.max_line_length or 78
+        if len(name) + 2 + len(text) > limit:  # RFC 5322's hard limit for the list headers
+            return None
+        if "=?" in text and name.lower() not in VERBATIM:  # would read as an encoded-word
             return None
         return f"{name}: {text}{self.linesep}"
 
 
-MAIL_POLICY = MailPolicy() + SMTP_POLICY
+class _Headers(HeaderRegistry):
+    """The standard header classes, each made once (the registry makes a new class at every
+    lookup), and the header values every message shares (From, List-Id, the parts'
+    Content-Type...) parsed once: a header object never changes once made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+        self._parsed = functools.lru_cache(maxsize=256)(super().__call__)
+
+    def __getitem__(self, name: str) -> type:
+        kind = self._classes.get(name.lower())
+        if kind is None:
+            kind = self._classes[name.lower()] = super().__getitem__(name)
+        return kind
+
+    def __call__(self, name: str, value: Any) -> Any:
+        if type(value) is str and len(value) <= 200:
+            return self._parsed(name, value)
+        return super().__call__(name, value)
+
+
+MAIL_POLICY = MailPolicy(header_factory=_Headers()) + SMTP_POLICY
 
 
 def new_message_id(base_url: str) -> str:

@@ -167,23 +167,24 @@ def deliver(
 ) -> dict[str, Any]:
     """Compose and send the digest of the claimed `row`; record what happened. `read` says
     what the digest says (default: `gather`, remembering what was recommended)."""
-    row_id, week = row.id, row.week
+    row_id, week, message_id = row.id, row.week, row.message_id
+    user_id, address = user.id, user.email  # read once: each commit expires the rows
     try:
         digest = (read or _remembered)(session, user, now)
         if not digest.worth_sending:
             row.status, row.events, row.message_id = "empty", 0, None
             session.commit()
-            return _said(user.id, week, "empty")
-        message = digest_message(user, digest, now, row.message_id)
+            return _said(user_id, week, "empty")
+        message = digest_message(user, digest, now, message_id)
         session.commit()  # what was read and remembered: no lock held while the server works
     except Exception as exc:
         session.rollback()
-        log.exception("digest %s of user %s: %s", week, user.id, COMPOSE_FAILED)
+        log.exception("digest %s of user %s: %s", week, user_id, COMPOSE_FAILED)
         _failed(session, row_id, f"{COMPOSE_FAILED}: {exc}")
         raise
     try:
         transport_for(current_app.config, current_app.instance_path).send(
-            message, f"{week}-{user.id}", user.email
+            message, f"{week}-{user_id}", address
         )
     except MailUncertain as exc:
         _unsure(session, row_id, str(exc))
@@ -193,7 +194,7 @@ def deliver(
         raise
     row.status, row.sent_at, row.events = "sent", now, digest.events
     session.commit()
-    return _said(user.id, week, "sent", events=digest.events, message_id=row.message_id)
+    return _said(user_id, week, "sent", events=digest.events, message_id=message_id)
 
 
 def _remembered(session: Session, user: User, now: datetime) -> Digest:
