@@ -10,13 +10,14 @@ own process and counts what it accepts; a third process sends every due digest a
 
 What is timed, per message, is planner's own send path: `claim` (insert + commit of the
 (user, week) row), `deliver` (compose: sections, budget, subject; render the text and HTML
-templates; build the MIME message; commit its Message-ID; hand it to the SMTP server over a
-new connection; record "sent"). "Recommendations already computed" means the ranking is not
-timed (bench/rank.py measures it): for each batch of users, their events are read from the
-database and turned into the matcher's answer (a Match per event with goal, place and time
-reasons and two contacts with evidence, and people-to-meet suggestions) before the clock runs
-for that batch; reading those rows is reported apart. Users stream in batches; no message is
-kept after it is sent. Peak memory is the sending process's VmHWM, for each size.
+templates; build the MIME message; commit its Message-ID; hand it to the SMTP server over the
+one connection the sender keeps open, as `send_digests` does; record "sent"). "Recommendations
+already computed" means the ranking is not timed (bench/rank.py measures it): for each batch
+of users, their events are read from the database and turned into the matcher's answer (a Match
+per event with goal, place and time reasons and two contacts with evidence, and people-to-meet
+suggestions) before the clock runs for that batch; reading those rows is reported apart. Users
+stream in batches; no message is kept after it is sent. Peak memory is the sending process's
+VmHWM, for each size.
 
 `--phase seed|send|sink --workdir DIR ...` runs one child (internal).
 """
@@ -364,7 +365,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     rss = [s["peak_rss_mb"] for s in sizes]
     return {
         "what": "compose + send of each user's weekly digest, one process, to a local SMTP "
-                "server (aiosmtpd in another process), a new SMTP connection per message",
+                "server (aiosmtpd in another process), over one SMTP connection kept open",
         "timed": "claim (insert + commit of the (user, week) row), compose (sections, budget, "
                  "subject), render text + HTML, build the MIME message, commit its Message-ID, "
                  "SMTP send, record sent (commit)",

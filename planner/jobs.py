@@ -150,6 +150,7 @@ def enqueue(
             unique=unique and job_id is not None,
             job_timeout=kind.timeout,
             retry=retry,
+            meta={"runs": 0},  # a job of a kept id starts its count again (`_counted_run`)
             result_ttl=3600,
             failure_ttl=7 * 86400,
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
+from rq.job import JobStatus
 
 from planner import db
 from planner.demo import build_feeds
@@ -108,9 +109,22 @@ def test_a_period_job_is_queued_once_however_often_it_is_asked(redis_app: Flask)
     assert coalesced.id == first.id and queue("match").count == 1  # it waits: it will see it
 
 
-def test_a_coalescing_job_is_queued_again_once_it_has_started(redis_app: Flask) -> None:
-    from rq.job import JobStatus
+def test_a_job_queued_again_under_its_id_starts_its_run_count_again(redis_app: Flask) -> None:
+    """A refresh queued again within its hour (the id names the hour) is a new run, not a retry
+    of the one before: it must not count that one's run (which would queue the follow-on jobs
+    of a refresh that found nothing new)."""
+    now = datetime.now(UTC)
+    first = enqueue_refresh(4242, now)
+    first.meta["runs"] = 1  # as the worker that ran it left it
+    first.save_meta()
+    first.set_status(JobStatus.FINISHED)
+    again = enqueue_refresh(4242, now)
+    assert again.id == first.id
+    again.refresh()
+    assert again.meta["runs"] == 0
 
+
+def test_a_coalescing_job_is_queued_again_once_it_has_started(redis_app: Flask) -> None:
     from planner.jobs import enqueue
     from planner.recommend import update_evidence
 
