@@ -144,3 +144,15 @@ def test_term_counts_are_the_counts_of_analyze(implied: bool) -> None:
             texts.append(item.get("description") or "")
     for text in texts:
         assert term_counts(text, implied) == Counter(t for t, _ in analyze(text, implied)), text
+
+
+def test_production_is_not_product() -> None:
+    """ "ML in production" is about running software, "Product Camp" about product management:
+    the stemmer would fold both into "product"."""
+    from planner.matcher.text import stem
+
+    assert stem("production") == stem("productions") != stem("product") == stem("products")
+    assert stem("productivity") == stem("productive") != stem("product")
+    index = EventIndex([event("Product Camp"), event("Typed Python in Production")])
+    assert index.matched(goal_query("machine learning in production"), 0) == []
+    assert index.matched(goal_query("machine learning in production"), 1) == [stem("production")]

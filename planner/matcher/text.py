@@ -139,9 +139,18 @@ def _without_marks(run: re.Match[str]) -> str:
     return "".join(c for c in run.group() if not unicodedata.combining(c))
 
 
+# words the stemmer folds into another topic's stem: "production" (running software for
+# real: "ML in production") and "productivity" are not "product" (product management)
+_OWN_STEMS = {
+    "production": "production", "productions": "production",
+    "productive": "productiv", "productivity": "productiv",
+}  # fmt: skip
+
+
 @functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    own = _OWN_STEMS.get(word)
+    return own if own is not None else str(_STEMMER.stemWord(word))
 
 
 def words(text: str) -> list[str]:
