@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import Environment
+from jinja2 import Environment, pass_environment
+from jinja2.filters import do_wordwrap
 
 from planner.accounts import is_email
 from planner.digest import Digest
@@ -217,6 +218,21 @@ class Links:
     @property
     def follow_ups(self) -> str:
         return f"{self.base}/follow-ups"
+
+
+@pass_environment
+def wordwrap(
+    environment: Environment,
+    s: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    wrapstring: str | None = None,
+    break_on_hyphens: bool = True,
+) -> str:
+    """Jinja's `wordwrap`, at once for a line that needs no wrapping (most lines of a digest)."""
+    if isinstance(s, str) and len(s) <= width and s.isprintable() and s == s.strip():
+        return s
+    return do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
 
 
 def render(digest: Digest, env: Environment, links: Links) -> tuple[str, str]:

@@ -10,15 +10,17 @@ import atexit
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import create_engine, text
 
 from planner import create_app
+from planner.cli import main
 from planner.db import upgrade
 
 if TYPE_CHECKING:
@@ -175,6 +177,57 @@ def close(application: Flask) -> None:
     db.engine().dispose()
     for queue in (application.extensions[EXTENSION]["queues"] or {}).values():
         queue.connection.close()
+
+
+Run = Callable[..., Result]
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """Makes `planner` command lines: `cli(database=None, *, upgrade=True, **env)` gives
+    `run(*args, input=None, **env)`, which invokes one and returns click's Result. The database
+    is a fresh SQLite file `cli.sqlite3` in tmp_path unless `database` names one; `db upgrade`
+    runs first unless `upgrade=False`. `env` (PLANNER_X="value", or None to unset) changes the
+    settings for the runner or, given to `run`, for one command."""
+    import planner
+
+    original = planner.create_app
+
+    def make(database: str | None = None, *, upgrade: bool = True, **env: str | None) -> Run:
+        settings = {
+            "PLANNER_DEBUG": "1",
+            "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
+            "PLANNER_DATABASE_URL": database or f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+            # unset, so that the developer's shell never reaches Redis, a geocoder or a mailbox
+            "PLANNER_REDIS_URL": None,
+            "PLANNER_SECRET_KEY": None,
+            "PLANNER_GEOCODER": None,
+            "PLANNER_SMTP_URL": None,
+        } | env
+
+        def run(*args: str, input: str | None = None, **more: str | None) -> Result:  # noqa: A002
+            made: list[Flask] = []
+
+            def create_app(*given: object, **named: object) -> Flask:
+                made.append(application := original(*given, **named))  # type: ignore[arg-type]
+                return application
+
+            # each command's app finishes its in-process jobs and gives its connections back,
+            # as the process would on exit (PostgreSQL would otherwise keep them open)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(planner, "create_app", create_app)
+                result = CliRunner().invoke(main, list(args), env=settings | more, input=input)
+            for application in made:
+                with application.app_context():
+                    close(application)
+            return result
+
+        if upgrade:
+            assert run("db", "upgrade").exit_code == 0
+        return run
+
+    return make
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from planner.cli import main
+from tests.conftest import Cli, Run
 from tests.localserver import LocalServer
 
 FEEDS = Path(__file__).parent / "data" / "ics"
@@ -17,22 +16,9 @@ NOW = "2013-01-01T09:00:00+00:00"
 
 
 @pytest.fixture
-def planner(tmp_path: Path):
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SECRET_KEY": None,
-        "PLANNER_ALLOW_PRIVATE_URLS": "1",
-        "PLANNER_HOST_DELAY": "0",
-    }
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env)
-
-    assert run("db", "upgrade").exit_code == 0
-    return run
+def planner(cli: Cli) -> Run:
+    """`planner ...` on a fresh SQLite database, fetching from the test servers on 127.0.0.1."""
+    return cli(PLANNER_ALLOW_PRIVATE_URLS="1", PLANNER_HOST_DELAY="0")
 
 
 def test_import_then_list_events(planner) -> None:
@@ -110,17 +96,12 @@ def test_demo_load_fills_the_page(planner) -> None:
     assert len(rows) >= 10 and statuses == {"scheduled", "cancelled"}
 
 
-def test_serve_refuses_the_development_secret_outside_debug(tmp_path: Path) -> None:
-    env = {
-        "PLANNER_DEBUG": "0",
-        "PLANNER_SECRET_KEY": None,
-        "PLANNER_INSTANCE_PATH": str(tmp_path),
-        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
-    }
-    result = CliRunner().invoke(main, ["serve", "--port", "0"], env=env)
+def test_serve_refuses_the_development_secret_outside_debug(cli: Cli) -> None:
+    run = cli(upgrade=False, PLANNER_DEBUG="0")
+    result = run("serve", "--port", "0")
     assert result.exit_code == 2 and "PLANNER_SECRET_KEY" in result.stderr
-    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0  # signs nothing
-    assert CliRunner().invoke(main, ["sources", "list"], env=env).exit_code == 0
+    assert run("db", "upgrade").exit_code == 0  # signs nothing
+    assert run("sources", "list").exit_code == 0
 
 
 def test_sources_remove(planner) -> None:

@@ -5,21 +5,17 @@ status 2 and changes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
-from planner.cli import main
 from planner.commands import users
 from tests.accounts import PASSWORD, sign_in
-from tests.conftest import close, make_app
-
-Run = Callable[..., Result]
+from tests.conftest import Cli, Run, close, make_app
 
 
 @pytest.fixture
@@ -28,21 +24,8 @@ def database(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def planner(tmp_path: Path, database: str) -> Run:
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": database,
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SECRET_KEY": None,
-        "PLANNER_GEOCODER": None,
-    }
-
-    def run(*args: str, input: str | None = None) -> Result:  # noqa: A002 - CliRunner's name
-        return CliRunner().invoke(main, list(args), env=env, input=input)
-
-    assert run("db", "upgrade").exit_code == 0
-    return run
+def planner(cli: Cli, database: str) -> Run:
+    return cli(database)
 
 
 @contextmanager

@@ -11,18 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 from sqlalchemy import func, select
 
-import planner as planner_package
 from planner import db
-from planner.cli import main
 from planner.contacts import Contact as ExportedContact
 from planner.models import Contact, User
 from planner.people import import_contacts, normalize_profile_url
 from planner.sources import owner
-from tests.conftest import close
+from tests.conftest import Cli
 
 DATA = Path(__file__).parent / "data" / "contacts"
 SUFFIX = ".expected.json"
@@ -46,33 +44,9 @@ Planner = Callable[..., Result]
 
 
 @pytest.fixture
-def planner(any_app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Planner:
-    """The `planner` command line, on the database of `any_app`; each command's app gives its
-    connections back when the command is done (PostgreSQL would otherwise keep them open)."""
-    made: list[Flask] = []
-    original = planner_package.create_app
-
-    def create_app(*args: object, **kwargs: object) -> Flask:
-        made.append(application := original(*args, **kwargs))  # type: ignore[arg-type]
-        return application
-
-    monkeypatch.setattr(planner_package, "create_app", create_app)
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": any_app.config["DATABASE_URL"],
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SECRET_KEY": None,
-    }
-
-    def run(*args: str) -> Result:
-        result = CliRunner().invoke(main, list(args), env=env)
-        while made:
-            with (application := made.pop()).app_context():
-                close(application)
-        return result
-
-    return run
+def planner(cli: Cli, any_app: Flask) -> Planner:
+    """The `planner` command line, on the database of `any_app` (upgraded by it)."""
+    return cli(any_app.config["DATABASE_URL"], upgrade=False)
 
 
 def contacts_of(email: str) -> list[Contact]:

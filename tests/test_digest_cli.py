@@ -5,37 +5,23 @@ run that writes nothing, one line per user, a failure with its reason (exit stat
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from planner.cli import main
+from tests.conftest import Cli, Run
 from tests.test_digest_smtp import Sink, sink_fixture  # noqa: F401 - a fixture
 
 NOW = "2026-11-23T09:00:00+01:00"  # a Monday, 09:00 in Berlin: the default slot has passed
-Run = Callable[..., Result]
 
 
 @pytest.fixture
-def planner(tmp_path: Path) -> Run:
+def planner(cli: Cli, tmp_path: Path) -> Run:
     """`planner ...` on a fresh SQLite database with the demo loaded around NOW."""
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SMTP_URL": None,
-        "PLANNER_SECRET_KEY": None,
-        "PLANNER_BASE_URL": "https://planner.example.org",
-        "PLANNER_OWNER_EMAIL": "ann@example.org",  # an address SMTP can deliver to
-    }
-
-    def run(*args: str, **more: str | None) -> Result:
-        return CliRunner().invoke(main, list(args), env=env | more)
-
-    assert run("db", "upgrade").exit_code == 0
+    run = cli(
+        PLANNER_BASE_URL="https://planner.example.org",
+        PLANNER_OWNER_EMAIL="ann@example.org",  # an address SMTP can deliver to
+    )
     assert run("demo", "load", "--now", NOW).exit_code == 0
     with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:  # an account older than NOW
         connection.execute("update users set created_at = '2026-11-01 00:00:00.000000'")

@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from planner.cli import main
 from planner.feeds import Item, Listing, build_calendar, compose, escape, fold, times
+from tests.conftest import Cli, Run
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 LISTING = Listing("planner: recommended for Ada", "planner.example.org")
@@ -164,20 +163,10 @@ def test_calendar_and_event_properties() -> None:
 
 
 @pytest.fixture
-def planner(tmp_path: Path):
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SECRET_KEY": "the web app's key",
-        "PLANNER_BASE_URL": "https://planner.example.org/",
-    }
-
-    def run(*args: str, **changed: str | None) -> Result:
-        return CliRunner().invoke(main, list(args), env=env | changed)
-
-    assert run("db", "upgrade").exit_code == 0
+def planner(cli: Cli) -> Run:
+    run = cli(
+        PLANNER_SECRET_KEY="the web app's key", PLANNER_BASE_URL="https://planner.example.org/"
+    )
     assert run("users", "create", "ann@example.org", "--home", "Berlin").exit_code == 0
     return run
 

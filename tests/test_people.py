@@ -12,18 +12,16 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 
 from planner import db
 from planner.accounts import create_user
-from planner.cli import main
 from planner.models import Contact, Event, Goal, Trip, User
 from planner.recommend import update_evidence
 from planner.sources import owner
 from tests.accounts import PASSWORD, signed_in
-from tests.conftest import close, make_app
+from tests.conftest import Cli, Run, close, make_app
 
 NOW = "2026-03-02T09:00:00+00:00"  # a Monday
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -38,19 +36,9 @@ MUNICH = (48.1372, 11.5755)
 
 
 @pytest.fixture
-def planner(tmp_path: Path):
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SECRET_KEY": None,
-    }
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env)
-
-    assert run("db", "upgrade").exit_code == 0
+def planner(cli: Cli) -> Run:
+    """`planner ...` on a fresh SQLite database with the demo loaded around NOW."""
+    run = cli()
     assert run("demo", "load", "--now", NOW).exit_code == 0
     return run
 

@@ -11,12 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from flask import Flask
 from redis import Redis
 
-from planner.cli import main
-from tests.conftest import REDIS_URL, need, redis_error
+from tests.conftest import REDIS_URL, Cli, Run, need, redis_error
 from tests.localserver import LocalServer
 
 
@@ -53,21 +51,9 @@ def test_healthz_with_redis(multi: Flask) -> None:
 
 
 @pytest.fixture
-def planner(tmp_path: Path):
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_ALLOW_PRIVATE_URLS": "1",
-        "PLANNER_HOST_DELAY": "0",
-    }
-
-    def run(*args: str, **extra: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env | extra)
-
-    assert run("db", "upgrade").exit_code == 0
-    return run
+def planner(cli: Cli) -> Run:
+    """`planner ...` on a fresh SQLite database, fetching from the test servers on 127.0.0.1."""
+    return cli(PLANNER_ALLOW_PRIVATE_URLS="1", PLANNER_HOST_DELAY="0")
 
 
 def test_status_names_failing_sources(planner, local_server: LocalServer) -> None:

@@ -8,14 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from planner import db
 from planner.accounts import create_user
-from planner.cli import main
 from planner.jobs import wait_background
 from planner.models import Trip, User
 from planner.sources import owner
@@ -34,7 +32,7 @@ from planner.trips import (
 )
 from tests.accounts import csrf_token
 from tests.accounts import signed_in as signed_in_client
-from tests.conftest import close, make_app
+from tests.conftest import Cli, Run, close, make_app
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 TODAY = date(2025, 3, 1)
@@ -370,26 +368,15 @@ def test_another_users_trip_is_not_found(multi: Flask) -> None:
 
 
 @pytest.fixture
-def planner(tmp_path: Path):
+def planner(cli: Cli, tmp_path: Path) -> Run:
+    """`planner ...` on a fresh SQLite database where ann@example.org has an account."""
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    env = {
-        "PLANNER_DEBUG": "1",
-        "PLANNER_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PLANNER_DATABASE_URL": url,
-        "PLANNER_REDIS_URL": None,
-        "PLANNER_SECRET_KEY": None,
-        "PLANNER_GEOCODER": None,
-    }
     app = make_app(url, tmp_path)
     with app.app_context():
         create_user(db.session(), "ann@example.org", None, NOW)
         db.session().commit()
         close(app)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env)
-
-    return run
+    return cli(url, upgrade=False)
 
 
 def test_cli_adds_a_trip_and_says_where_it_landed(planner) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 from flask_wtf import CSRFProtect
 
+from planner.mail import wordwrap
 from planner.web import (
     auth,
     contacts,
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     # unchanged feeds are answered before the app's per-request work (planner/web/feedserve.py)
     app.wsgi_app = feeds.FastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     app.jinja_env.filters["ago"] = events.ago
+    app.jinja_env.filters["wordwrap"] = wordwrap  # the same text, faster for short lines
 
 
 def _security_headers(response: Response) -> Response:
