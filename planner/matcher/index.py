@@ -117,7 +117,7 @@ class EventIndex:
         self.events = list(events)
         self.row = {event.id: row for row, event in enumerate(self.events)}
         self.vocabulary: dict[str, int] = {}
-        self._shown: dict[int, tuple[str, dict[str, str], dict[str, str]]] = {}
+        self._shown: dict[int, dict[str, str | None]] = {}
         self._postings(self.events)
         self._columns(self.events)
 
@@ -216,26 +216,26 @@ class EventIndex:
 
     def shown(self, row: int, terms: Iterable[str]) -> dict[str, str]:
         """How event `row` first writes each of `terms` it contains, for reasons ("Machine
-        Learning" for the term of "machine learning"): its text is read once for the index's
-        life, and each term's words looked up once (a feed explains hundreds of events)."""
-        kept = self._shown.get(row)
-        if kept is None:
+        Learning" for the term of "machine learning"): read in its title, categories,
+        organizers and description in turn, only as far as needed (a goal's words are most
+        often in the title), and kept for the index's life (a feed explains hundreds of
+        events)."""
+        wanted = list(terms)
+        written = self._shown.setdefault(row, {})
+        missing = {term for term in wanted if term not in written}
+        if missing:
             event = self.events[row]
-            text = " ".join(
-                (event.title, *event.categories, *event.organizers, event.description or "")
-            )
-            first: dict[str, str] = {}
-            for term, surface in analyze(text, implied=True):
-                first.setdefault(term, surface)
-            kept = self._shown[row] = (text, first, {})
-        text, first, written = kept
-        found = {}
-        for term in terms:
-            if term in first:
-                if term not in written:
-                    written[term] = as_written(text, first[term])
-                found[term] = written[term]
-        return found
+            parts = (event.title, " ".join(event.categories), " ".join(event.organizers),
+                     event.description or "")  # fmt: skip
+            for part in parts:
+                for term, surface in analyze(part, implied=True):
+                    if term in missing:
+                        written[term] = as_written(part, surface)
+                        missing.discard(term)
+                if not missing:
+                    break
+            written.update(dict.fromkeys(missing))  # not in the text (a person's name, say)
+        return {term: shown for term in wanted if (shown := written.get(term)) is not None}
 
     def matched(self, query: Iterable[str], row: int) -> list[str]:
         """The terms of `query` that event `row` contains."""
