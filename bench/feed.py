@@ -22,6 +22,8 @@ the same run:
                (If-None-Match with its ETag) and the unchanged feed answered 200 from the cache
                (gzip, as calendar clients ask); `--rounds` rounds in turn, median requests/s,
                and the workers' CPU time per request (steadier when the machine is busy).
+"machine_pace_ms" times a fixed pure-Python loop before and after the builds: the machine's
+pace drifts (shared cores), and a slow pace says the builds ran in a slow spell.
 Targets (issue 6, point 4): 304 at least 80% of hello world's rate, the unchanged feed at least
 50%, a fresh 500-event build under 150 ms. wrk comes from `make wrk` (apt's wrk). Progress
 goes to stderr; the machine's load average is reported, as other work skews the figures.
@@ -279,6 +281,16 @@ def fresh_builds(app: Any, path: str, user_id: int, builds: int, profile: str | 
     }
 
 
+def machine_pace() -> float:
+    """Milliseconds of a fixed pure-Python loop, the same in every run: the cores of this kind
+    of machine are shared and its pace drifts for minutes at a time (the same build has taken
+    110 ms and 190 ms); a slow pace beside the builds says they ran in a slow spell."""
+    began, total = time.perf_counter(), 0
+    for n in range(2_000_000):
+        total += n * n % 7
+    return round((time.perf_counter() - began) * 1000, 1)
+
+
 def _summary(values: list[float]) -> dict[str, float]:
     return {
         "median": round(statistics.median(values), 1),
@@ -439,7 +451,10 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         marks = mark_the_rest_going(user_id, now)
         path = f"/feeds/{make_token(user_id)}.ics"
     progress("fresh builds")
+    pace = [machine_pace()]
     built = fresh_builds(app, path, user_id, args.builds, args.profile)
+    pace.append(machine_pace())
+    built["machine_pace_ms"] = pace
     with app.app_context():
         db.engine().dispose()
     env = os.environ | {f"PLANNER_{name}": value for name, value in config.items()}
@@ -466,6 +481,7 @@ def report(
         "fresh_build_cpu_ms": built["fresh_build_cpu_ms"],
         "fresh_build_cold_ms": built["fresh_build_cold_ms"],
         "fresh_build_parts_ms": built["parts_ms"],
+        "machine_pace_ms_before_and_after_builds": built["machine_pace_ms"],
         "hello_rps": round(hello, 1),
         "app_floor_rps": round(rates["app_floor"], 1),
         "feed_304_rps": round(rates["feed_304"], 1),

@@ -302,23 +302,23 @@ def inputs_for(session: Session, user: User, now: datetime) -> Inputs:
         kept = _inputs.get(key)
     if kept is not None and kept.version == version and kept.hour == hour and not uncommitted:
         return kept
-    with db.collector_paused():
+    with db.collector_paused():  # everything read here stays alive in the cache
         records = upcoming_records(session, user.id, hour)
         records += judged_records(session, user.id, {record.id for record in records})
         events = tuple(records)
         contacts = {c.id: c for c in contact_records(session, user.id)}
-    got = Inputs(
-        version=version,
-        hour=hour,
-        profile=profile_of(user),
-        goals=goal_records(session, user),
-        trips=trip_records(session, user),
-        events=events,
-        index=event_index(user.id, events),
-        contacts=contacts,
-        evidence=evidence_of(session, user.id, contacts),
-        feedback=feedback_records(session, user),
-    )
+        got = Inputs(
+            version=version,
+            hour=hour,
+            profile=profile_of(user),
+            goals=goal_records(session, user),
+            trips=trip_records(session, user),
+            events=events,
+            index=event_index(user.id, events),
+            contacts=contacts,
+            evidence=evidence_of(session, user.id, contacts),
+            feedback=feedback_records(session, user),
+        )
     with _inputs_lock:
         _inputs[key] = got
         _inputs.move_to_end(key)

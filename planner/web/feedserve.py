@@ -224,7 +224,11 @@ def build(found: Found, hour: datetime) -> Built:
 
 
 def feed_bytes(session: Session, user: User, kind: str, now: datetime) -> bytes:
-    return build_calendar(listing_for(user, kind), feed_items(session, user, kind, now))
+    """The feed's bytes, built with the collector paused: what a build allocates lives until
+    it ends, and a full collection in the middle would scan the process's caches for nothing
+    (a third of a build's time when it happened)."""
+    with db.collector_paused():
+        return build_calendar(listing_for(user, kind), feed_items(session, user, kind, now))
 
 
 def listing_for(user: User, kind: str) -> Listing:
