@@ -66,19 +66,20 @@ def trip_records(session: Session, user: User) -> list[matcher.Trip]:
     return [matcher.from_row(matcher.Trip, row) for row in rows]
 
 
+def copied(kind: type, model: type) -> list[Any]:
+    """The columns of `model` that a matcher record of `kind` copies (`matcher.from_row`): read
+    as plain rows, not ORM objects, in a third of the time."""
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    return [getattr(model, f.name) for f in dataclasses.fields(kind) if f.name in columns]
+
+
+CONTACT_COLUMNS = copied(matcher.Contact, Contact)
+EVENT_COLUMNS = copied(matcher.Event, Event)  # (people and sources are read apart)
+
+
 def contact_records(session: Session, owner_id: int) -> list[matcher.Contact]:
-    named = [f.name for f in dataclasses.fields(matcher.Contact) if hasattr(Contact, f.name)]
-    rows = session.execute(
-        select(*(getattr(Contact, name) for name in named)).where(Contact.owner_id == owner_id)
-    )  # plain rows, not ORM objects: a third of the time
+    rows = session.execute(select(*CONTACT_COLUMNS).where(Contact.owner_id == owner_id))
     return [matcher.from_row(matcher.Contact, row) for row in rows]
-
-
-RECORDED = tuple(
-    field.name
-    for field in dataclasses.fields(matcher.Event)
-    if field.name not in ("people", "sources") and hasattr(Event, field.name)
-)  # the `Event` columns a matcher record copies
 
 
 def upcoming(owner_id: int, now: datetime) -> tuple[Any, ...]:
@@ -115,23 +116,16 @@ def event_records(session: Session, *where: Any) -> list[matcher.Event]:
     )
     for event_id, source_name, url in session.execute(sources):
         listed.setdefault(event_id, set()).add(source_name or url)
-    rows = session.execute(
-        select(*(getattr(Event, name) for name in RECORDED))
-        .where(*where)
-        .order_by(Event.start, Event.id)
-    )
+    rows = session.execute(select(*EVENT_COLUMNS).where(*where).order_by(Event.start, Event.id))
     return [
-        matcher.Event(
-            **{k: _tupled(v) for k, v in zip(RECORDED, row, strict=True)},
+        matcher.from_row(
+            matcher.Event,
+            row,
             people=tuple(people.get(row.id, ())),
             sources=tuple(sorted(listed.get(row.id, ()))),
         )
         for row in rows
     ]
-
-
-def _tupled(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def upcoming_records(session: Session, owner_id: int, now: datetime) -> list[matcher.Event]:
@@ -249,7 +243,10 @@ def recommend(
 ) -> list[Recommended]:
     """The user's best upcoming events with reasons; remembered (per goal and source) unless
     `remember` is false. Each comes with its ORM row (people and sources loaded), or with what
-    `rows(session, owner_id, ids)` gives (then nothing is remembered)."""
+    `rows(session, owner_id, ids)` gives (remembering reads the ORM row's sources: not with
+    `rows`)."""
+    if remember and rows is not None:
+        raise ValueError("remembering reads the ORM rows' sources: give no `rows`")
     got = inputs_for(session, user, now)
     matches = matcher.match(
         got.profile,
@@ -265,7 +262,7 @@ def recommend(
     )
     by_id = (rows or _rows_by_id)(session, user.id, [m.event_id for m in matches])
     found = [Recommended(m, by_id[m.event_id]) for m in matches if m.event_id in by_id]
-    if remember and rows is None:
+    if remember:
         _remember(session, user, found, got.goals, now)
     return found
 

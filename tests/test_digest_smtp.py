@@ -357,26 +357,17 @@ def certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLConte
     return context
 
 
-def test_starttls_then_login(tmp_path: Path, certificate: ssl.SSLContext) -> None:
-    server = Sink(tls=certificate, login=("planner", "s3cret word"))
+@pytest.mark.parametrize("scheme", ["smtp", "smtps"])
+def test_over_tls(tmp_path: Path, certificate: ssl.SSLContext, scheme: str) -> None:
+    """STARTTLS (required) then login; or TLS from the first byte (smtps)."""
+    if scheme == "smtp":
+        server = Sink(tls=certificate, login=("planner", "s3cret word"))
+        where = "planner:s3cret%20word@localhost:{port}?starttls=require"
+    else:
+        server = Sink(tls=certificate, implicit=True)
+        where = "localhost:{port}"
     controller = server.start()
-    url = f"smtp://planner:s3cret%20word@localhost:{server.port}?starttls=require"
-    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, SMTP_URL=url, BASE_URL=BASE)
-    try:
-        with app.app_context():
-            now = datetime.now(UTC)
-            ann = plan_for("ann@example.org", now)
-            assert send_digest(ann.id, week_of(now, ann.timezone), asked=True)["status"] == "sent"
-            assert len(server.received) == 1
-            close(app)
-    finally:
-        controller.stop()
-
-
-def test_smtps_from_the_first_byte(tmp_path: Path, certificate: ssl.SSLContext) -> None:
-    server = Sink(tls=certificate, implicit=True)
-    controller = server.start()
-    url = f"smtps://localhost:{server.port}"
+    url = f"{scheme}://{where.format(port=server.port)}"
     app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, SMTP_URL=url, BASE_URL=BASE)
     try:
         with app.app_context():
