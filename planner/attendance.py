@@ -153,10 +153,14 @@ def feedback_records(session: Session, user: User) -> list[matcher.Feedback]:
     ):
         if event_id is not None:  # so the query says; the column may be null
             met.setdefault(event_id, []).append(contact_id)
-    rows = session.scalars(select(EventFeedback).where(EventFeedback.owner_id == user.id))
+    rows = session.execute(
+        select(EventFeedback.event_id, EventFeedback.state)
+        .where(EventFeedback.owner_id == user.id)
+        .order_by(EventFeedback.id)  # in the order given (the first of two clashes is named)
+    )
     return [
-        matcher.Feedback(row.event_id, row.state, tuple(sorted(met.get(row.event_id, []))))
-        for row in rows
+        matcher.Feedback(event_id, state, tuple(sorted(met.get(event_id, []))))
+        for event_id, state in rows
     ]
 
 

@@ -187,7 +187,7 @@ def geocode_user(user_id: int, now: str | None = None) -> dict[str, Any]:
             values["timezone"] = place.timezone
     same = User.home_location.is_(None) if home is None else User.home_location == home
     changed: Any = session.execute(update(User).where(User.id == user_id, same).values(values))
-    touch(session, user_id)
+    touch(session, user_id, events=False)
     session.commit()
     session.expire(user)  # callers sharing the session (commands) read what was written
     if not changed.rowcount:
@@ -213,7 +213,7 @@ def geocode_trip(trip_id: int, now: str | None = None) -> dict[str, Any]:
     changed: Any = session.execute(
         update(Trip).where(Trip.id == trip_id, Trip.city == city).values(values)
     )
-    touch(session, trip.owner_id)
+    touch(session, trip.owner_id, events=False)
     session.commit()
     session.expire(trip)  # callers sharing the session (commands) read what was written
     if not changed.rowcount:

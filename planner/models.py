@@ -99,6 +99,8 @@ class User(Base):
     confirm_sent_at: Mapped[datetime | None]
     # bumped when anything a feed or digest shows may have changed (planner/changes.py)
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # bumped with it when that change may touch the user's events themselves
+    events_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sources: Mapped[list[Source]] = relationship(back_populates="owner")

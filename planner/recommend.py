@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from planner import changes, db, matcher
 from planner.attendance import feedback_records
-from planner.changes import touch, version_of
+from planner.changes import touch, versions_of
 from planner.matcher.evidence import contact_weight
 from planner.matcher.identity import interests
 from planner.models import (
@@ -174,7 +174,7 @@ def update_evidence(owner_id: int, now: str | None = None) -> dict[str, Any]:
     index = matcher.ContactIndex(contact_records(session, owner_id))
     events = upcoming_records(session, owner_id, moment)
     session.execute(delete(ContactEvidence).where(ContactEvidence.owner_id == owner_id))
-    touch(session, owner_id)
+    touch(session, owner_id, events=False)
     claims = 0
     for start in range(0, len(events), EVIDENCE_BATCH):
         for record in events[start : start + EVIDENCE_BATCH]:
@@ -214,22 +214,27 @@ def evidence_of(
 ) -> dict[int, list[matcher.ContactAtEvent]]:
     """The stored claims, event id -> claims, as the matcher reads them."""
     found: dict[int, list[matcher.ContactAtEvent]] = {}
-    rows = session.scalars(
-        select(ContactEvidence)
+    rows = session.execute(
+        select(
+            ContactEvidence.event_id,
+            ContactEvidence.contact_id,
+            ContactEvidence.role,
+            ContactEvidence.evidence,
+        )
         .where(ContactEvidence.owner_id == owner_id)
         .order_by(ContactEvidence.event_id, ContactEvidence.strength.desc())
     )
     topics: dict[int, tuple[str, ...]] = {}
-    for row in rows:
-        contact = contacts.get(row.contact_id)
+    for event_id, contact_id, role, evidence in rows:
+        contact = contacts.get(contact_id)
         if contact is None:
             continue
         if contact.id not in topics:
             topics[contact.id] = tuple(dict.fromkeys(interests(contact).values()))
         claim = matcher.ContactAtEvent(
-            contact.id, contact.name, row.role, row.evidence, contact.tie, topics[contact.id]
+            contact.id, contact.name, role, evidence, contact.tie, topics[contact.id]
         )
-        found.setdefault(row.event_id, []).append(claim)
+        found.setdefault(event_id, []).append(claim)
     return found
 
 
@@ -270,10 +275,13 @@ def recommend(
 @dataclass(frozen=True)
 class Inputs:
     """All the matcher reads of one owner, as records: it changes only with the owner's data
-    (`User.data_version`, planner/changes.py), and with the hour (the upcoming window moves)."""
+    (`User.data_version`, planner/changes.py), and with the hour (the upcoming window moves).
+    The records of the upcoming events change only with `User.events_version` and the hour."""
 
     version: int
+    events_version: int
     hour: datetime
+    upcoming: tuple[matcher.Event, ...]
     profile: matcher.Profile
     goals: list[matcher.Goal]
     trips: list[matcher.Trip]
@@ -290,8 +298,10 @@ _inputs_lock = threading.Lock()
 
 def inputs_for(session: Session, user: User, now: datetime) -> Inputs:
     """The owner's matcher inputs, read again only when their data changed since this process
-    last read them, or the hour did (pages are viewed far more often than data changes)."""
-    version = version_of(session, user.id)  # flushes this session's changes first
+    last read them, or the hour did (pages are viewed far more often than data changes); the
+    records of their upcoming events only when those may have changed (not after a mark, a
+    goal, a contact: the most frequent changes)."""
+    version, events_version = versions_of(session, user.id)  # flushes this session first
     hour = now.replace(minute=0, second=0, microsecond=0)
     key = (str(session.get_bind().engine.url), user.id, user.created_at)  # one database's user
     uncommitted = bool(session.info.get(changes.KEY))  # not in `version` yet: read afresh
@@ -300,13 +310,18 @@ def inputs_for(session: Session, user: User, now: datetime) -> Inputs:
     if kept is not None and kept.version == version and kept.hour == hour and not uncommitted:
         return kept
     with db.collector_paused():  # everything read here stays alive in the cache
-        records = upcoming_records(session, user.id, hour)
-        records += judged_records(session, user.id, {record.id for record in records})
-        events = tuple(records)
+        if kept and not uncommitted and (kept.events_version, kept.hour) == (events_version, hour):
+            upcoming = kept.upcoming
+        else:
+            upcoming = tuple(upcoming_records(session, user.id, hour))
+        judged = judged_records(session, user.id, {record.id for record in upcoming})
+        events = upcoming + tuple(judged)
         contacts = {c.id: c for c in contact_records(session, user.id)}
         got = Inputs(
             version=version,
+            events_version=events_version,
             hour=hour,
+            upcoming=upcoming,
             profile=profile_of(user),
             goals=goal_records(session, user),
             trips=trip_records(session, user),

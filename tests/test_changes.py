@@ -5,6 +5,7 @@ Runs on SQLite and on PostgreSQL (the `any_app` fixture)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from sqlalchemy import select
 
 from planner import db
 from planner.accounts import create_user
-from planner.changes import version_of
+from planner.changes import version_of, versions_of
 from planner.ingest import Window, ingest
-from planner.models import Event, Goal, Source
+from planner.models import Event, Goal, Source, User
 from planner.sources import add_file_source, owner
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -78,6 +79,52 @@ def test_versions_rise_for_the_owner_only(any_app: Flask, tmp_path: Path) -> Non
     session.rollback()  # abandoned: no bump on a later commit
     session.commit()
     assert version_of(session, other.id) == theirs
+
+
+def test_the_events_version_rises_only_with_what_may_change_the_events(
+    any_app: Flask, tmp_path: Path
+) -> None:
+    """Marks, goals, contacts, evidence and the profile leave the events as they are: only
+    `data_version` rises. New or changed events, a deleted one, a renamed source (its name is
+    part of each event's record): both rise."""
+    from planner.models import Contact, ContactEvidence, EventFeedback
+
+    session = db.session()
+    me = owner(session)
+    source = add_file_source(session, me, tmp_path / "a.ics", "ical", "feed")
+    session.commit()
+
+    def step(change: Callable[[], object], events: bool) -> None:
+        data, evented = versions_of(session, me.id)
+        change()
+        session.commit()
+        assert versions_of(session, me.id) == (data + 1, evented + int(events)), change
+
+    step(lambda: read(source, feed()), events=True)
+    event_id = the_event().id
+    step(lambda: session.add(Goal(owner_id=me.id, text="meet Rust people", priority=1)), False)
+    step(
+        lambda: session.add(EventFeedback(owner_id=me.id, event_id=event_id, state="going")), False
+    )
+    contact = Contact(owner_id=me.id, name="Katrin Müller", city="Berlin")
+    step(lambda: session.add(contact), False)
+    step(
+        lambda: session.add(
+            ContactEvidence(
+                owner_id=me.id,
+                event_id=event_id,
+                contact_id=contact.id,
+                role="speaker",
+                evidence="named as speaker",
+                strength=1.0,
+            )
+        ),  # fmt: skip
+        False,
+    )
+    step(lambda: setattr(session.get(User, me.id), "timezone", "Europe/Berlin"), False)
+    step(lambda: read(source, feed(summary="Rust meetup: talks")), events=True)
+    step(lambda: setattr(session.get(Source, source.id), "name", "Renamed"), events=True)
+    step(lambda: setattr(the_event(), "description", "Bring a laptop."), events=True)
 
 
 def test_sequence_rises_when_time_or_place_changes(any_app: Flask, tmp_path: Path) -> None:

@@ -8,12 +8,23 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from planner.feeds import Item, Listing, build_calendar, compose, escape, fold, times
+from planner.feeds import (
+    FIELDS,
+    Item,
+    Listing,
+    build_calendar,
+    compose,
+    escape,
+    fold,
+    item_of,
+    times,
+)
 from tests.conftest import Cli, Run
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -101,6 +112,19 @@ def test_times_all_day_floating_and_without_end() -> None:
 
 
 # --- what a feed holds -------------------------------------------------------------------------
+
+
+def test_an_item_from_a_row_takes_its_columns_and_what_is_given() -> None:
+    """`item_of` reads the event's columns from a row (an object or a query's row), lets the
+    caller date it by the mark, and names the columns a row lacks."""
+    made = item(4, venue="Haus 1", url="https://example.org/e/4")
+    columns = {name: getattr(made, name) for name in FIELDS}
+    later = NOW + timedelta(hours=1)
+    taken = item_of(SimpleNamespace(**columns), made.page, mark="going", updated_at=later)
+    assert taken == replace(made, mark="going", updated_at=later)
+    del columns["sequence"], columns["timezone"]
+    with pytest.raises(AttributeError, match="an event row needs sequence, timezone"):
+        item_of(SimpleNamespace(**columns), made.page)
 
 
 def test_compose_keeps_cancelled_picks_a_week_and_merges_marks() -> None:

@@ -28,6 +28,7 @@ from planner.matcher import (
     find_contacts,
     match,
 )
+from planner.matcher.timing import Busy, span
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 11, 3, 8, 0, tzinfo=UTC)  # a Monday
@@ -288,6 +289,43 @@ def test_a_clash_with_an_event_the_user_goes_to_is_penalised_with_a_reason() -> 
     found = rank([going, clashing, free], feedback=[Feedback(going.id, "going")])
     assert ids(found) == [free.id, clashing.id]
     assert 'clashes with "Python Pub Night" (Thu 18:30)' in reasons(found[1], "time")[1]
+
+
+def test_busy_finds_the_first_overlapping_event_as_a_scan_of_all_would() -> None:
+    """`Busy` reads only the events near an event's time: it must answer as reading all of
+    them in the order given does, for long and short, timed and all-day, and itself."""
+    spans = [(1, "18:30", 2), (1, "09:00", 12), (1, "18:00", 1), (2, "10:00", 30), (3, "19:00", 0)]
+    going = [
+        event(f"Going {n}", day=day, clock=clock, end=at(day, clock) + timedelta(hours=hours))
+        for n, (day, clock, hours) in enumerate(spans)
+    ]
+    going += [
+        event("Conference", day=4, all_day=True, end=None),
+        event("Camp", day=1, all_day=True),
+    ]
+    busy = Busy(going)
+    for probe in [
+        *going,
+        event("Evening", day=1, clock="18:45"),  # three overlap: the first given, not the earliest
+        event("Morning", day=3, clock="07:00"),  # inside the 30-hour one, begun the day before
+        event("Afternoon", day=3, clock="16:30"),  # the 30-hour one has ended
+        event("Late", day=3, clock="19:30"),  # an event with no length counts two hours
+        event("Day", day=4, all_day=True),  # all-day meets only all-day
+        event("Night", day=4, clock="20:00"),
+    ]:
+        scan = next(
+            (
+                other
+                for other in going
+                if other.id != probe.id
+                and other.all_day == probe.all_day
+                and span(probe)[0] < span(other)[1]
+                and span(other)[0] < span(probe)[1]
+            ),
+            None,
+        )
+        assert busy.clash(probe) == scan, probe.title
+    assert Busy([]).clash(going[0]) is None
 
 
 # --- budget ---

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from planner.matcher import (
     Contact,
@@ -18,6 +19,7 @@ from planner.matcher import (
     from_row,
     introductions,
 )
+from planner.matcher.data import MISSING, attributes
 from planner.matcher.names import first_names_agree, mentions, parse_name
 from tests.test_matcher import HAMBURG, HOME, LISBON, NEAR, contact, event
 
@@ -315,6 +317,22 @@ def test_records_are_built_from_rows_with_the_same_names() -> None:
         ("rust",), "close", None,
     )  # fmt: skip
     assert from_row(Event, SimpleNamespace(id=1, title="x", start=NEAR), people=()).people == ()
+    with pytest.raises(TypeError, match="Event needs 'start'"):
+        from_row(Event, SimpleNamespace(id=1, title="x"))
+
+
+def test_a_row_of_a_query_is_read_by_position_as_its_names_say() -> None:
+    """A query's rows (SQLAlchemy `Row`) are read by position: the names must still decide."""
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        query = "SELECT 'Rust night' AS title, 'x' AS notes, 3 AS id, '2026-05-01' AS start"
+        row = connection.execute(text(query)).one()
+    assert attributes(row, ("id", "title", "venue")) == [3, "Rust night", MISSING]
+    built = from_row(Event, row, people=())
+    assert (built.id, built.title, built.start) == (3, "Rust night", "2026-05-01")
+    assert built.venue is None and built.people == ()
+    with pytest.raises(TypeError, match="Contact needs 'name'"):
+        from_row(Contact, row)
 
 
 def test_an_email_in_prose_after_a_handle_is_quoted_where_it_stands() -> None:

@@ -66,6 +66,42 @@ def test_the_inputs_are_read_again_when_the_data_changes(app: Flask) -> None:
     assert inputs_for(session, user, later) is not committed  # the window moved on
 
 
+def test_the_event_records_are_kept_across_a_mark_and_read_again_when_an_event_changes(
+    app: Flask,
+) -> None:
+    """A mark leaves the events as they are: the new inputs keep the records of the upcoming
+    events (not read again). A changed event is read again, also in another session (another
+    process would see the same versions)."""
+    from planner.models import EventFeedback
+    from planner.recommend import inputs_for
+
+    now = datetime.now(UTC)
+    list(load_demo(now))
+    list(load_demo_person(now))
+    wait_background()
+    session = db.session()
+    user = owner(session)
+    first = inputs_for(session, user, now)
+    picked = recommend(session, user, now, remember=False)[0].event
+    session.add(EventFeedback(owner_id=user.id, event_id=picked.id, state="going"))
+    session.commit()
+    marked = inputs_for(session, user, now)
+    assert marked is not first and marked.upcoming is first.upcoming
+    assert [f.event_id for f in marked.feedback] == [picked.id]
+    assert picked.id not in [r.event.id for r in recommend(session, user, now, remember=False)]
+
+    other = Session(db.engine())
+    row = other.get(Event, picked.id)
+    assert row is not None
+    title = row.title = "Renamed: " + row.title
+    other.commit()
+    other.close()
+    session.expire_all()
+    renamed = inputs_for(session, user, now)
+    assert renamed.upcoming is not first.upcoming
+    assert [e.title for e in renamed.upcoming if e.id == picked.id] == [title]
+
+
 def test_two_databases_never_share_inputs(app: Flask, tmp_path) -> None:
     from tests.conftest import close, make_app
 

@@ -7,9 +7,10 @@ Field names are those of the columns in `planner.models`, so a row converts with
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 ROLES = ("speaker", "organizer", "host", "attendee", "mentioned", "likely")
 REASON_KINDS = ("goal", "contact", "place", "time", "trip", "budget", "serendipity", "feedback")
@@ -171,13 +172,57 @@ Record = TypeVar("Record")
 
 
 def from_row(kind: type[Record], row: Any, **given: Any) -> Record:
-    """A `kind` record from an object with the same attribute names (an ORM row); `given`
-    supplies or overrides fields (e.g. `people=`, `sources=`). Lists become tuples."""
-    values: dict[str, Any] = {}
-    for item in dataclasses.fields(kind):  # type: ignore[arg-type]
-        if item.name in given:
-            values[item.name] = given[item.name]
-        elif hasattr(row, item.name):
-            value = getattr(row, item.name)
-            values[item.name] = tuple(value) if isinstance(value, list) else value
-    return kind(**values)
+    """A `kind` record from an object with the same attribute names (an ORM row, a row of a
+    query); `given` supplies or overrides fields (e.g. `people=`, `sources=`). Lists become
+    tuples."""
+    fields = _fields(cast(type, kind))
+    found = attributes(row, _names(cast(type, kind)))
+    values = []
+    for (name, default), value in zip(fields, found, strict=True):
+        if name in given:
+            value = given[name]
+        elif value is MISSING:
+            if default is MISSING:
+                raise TypeError(f"{kind.__name__} needs {name!r}: {row!r} has none")
+            value = default
+        elif isinstance(value, list):
+            value = tuple(value)
+        values.append(value)
+    return kind(*values)
+
+
+MISSING: Any = object()  # what `attributes` gives for a name the row has not
+
+
+def attributes(row: Any, names: tuple[str, ...]) -> list[Any]:
+    """The values of `names` on `row`, `MISSING` where it has none. A row of a query (a named
+    tuple, such as SQLAlchemy's `Row`) is read by position: by attribute, a `Row` costs ten
+    times more."""
+    fields = getattr(row, "_fields", None)
+    if fields is None:
+        return [getattr(row, name, MISSING) for name in names]
+    data = tuple(row)
+    return [MISSING if at is None else data[at] for at in _positions(tuple(fields), names)]
+
+
+@functools.lru_cache(maxsize=256)
+def _positions(fields: tuple[str, ...], names: tuple[str, ...]) -> tuple[int | None, ...]:
+    where = {name: n for n, name in enumerate(fields)}
+    return tuple(where.get(name) for name in names)
+
+
+@functools.cache
+def _names(kind: type) -> tuple[str, ...]:
+    return tuple(name for name, _ in _fields(kind))
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and default (`MISSING` for none), in the order `kind` takes them:
+    records are built with positional arguments, which is quicker."""
+    found = []
+    for item in dataclasses.fields(kind):
+        if item.default_factory is not dataclasses.MISSING:
+            raise TypeError(f"{kind.__name__}.{item.name}: a default factory is not read")
+        found.append((item.name, MISSING if item.default is dataclasses.MISSING else item.default))
+    return tuple(found)

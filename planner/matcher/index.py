@@ -118,6 +118,7 @@ class EventIndex:
         self.row = {event.id: row for row, event in enumerate(self.events)}
         self.vocabulary: dict[str, int] = {}
         self._shown: dict[int, dict[str, str | None]] = {}
+        self._keys: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._postings(self.events)
         self._columns(self.events)
 
@@ -236,6 +237,17 @@ class EventIndex:
                     break
             written.update(dict.fromkeys(missing))  # not in the text (a person's name, say)
         return {term: shown for term in wanted if (shown := written.get(term)) is not None}
+
+    def keys(self, row: int) -> tuple[frozenset[str], frozenset[str]]:
+        """The `duplicate_keys` and `series_keys` of event `row`, kept for the index's life."""
+        found = self._keys.get(row)
+        if found is None:
+            from planner.matcher.selection import duplicate_keys, series_keys  # (it reads places)
+
+            event = self.events[row]
+            found = frozenset(duplicate_keys(event)), frozenset(series_keys(event))
+            self._keys[row] = found
+        return found
 
     def matched(self, query: Iterable[str], row: int) -> list[str]:
         """The terms of `query` that event `row` contains."""

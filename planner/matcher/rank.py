@@ -42,13 +42,12 @@ from planner.matcher.selection import (
     Candidate,
     duplicate_keys,
     select,
-    series_keys,
     surprise,
 )
 from planner.matcher.text import fold, goal_query, surfaces
 from planner.matcher.timing import (
     CLASH,
-    clash,
+    Busy,
     clash_text,
     fit,
     fit_bounds,
@@ -137,6 +136,7 @@ class _State:
         self.decided = decisions(feedback)
         going = [i for i, kind in self.decided.items() if kind == "going" and i in index.row]
         self.going = [index.events[index.row[i]] for i in going]
+        self.busy = Busy(self.going)
         judged = np.fromiter(self.decided, dtype=np.int64, count=len(self.decided))
         self.open = index.listed & (index.start > now.timestamp()) & ~np.isin(index.ids, judged)
         self.judged = frozenset(  # other listings of judged events stay out too
@@ -212,6 +212,8 @@ def _ranked(state: _State, limit: int) -> tuple[list[Candidate], Budget]:
         batch = rows[order[start : start + size]]
         scored.extend(c for c in _scored_all(state, batch) if c)
         start, size = start + size, size * 2
+        if len(scored) < limit and start < len(rows):
+            continue  # fewer than `limit` picks cannot end the search: score more first
         budget = state.budget()
         picks = select(scored, budget, limit, state.judged)
         rest = bound[order[start]] if start < len(rows) else -1.0
@@ -246,7 +248,7 @@ def _scored(
     if place.factor <= 0:
         return None
     when = fit(event, profile.availability, at.timezone)
-    other = clash(event, state.going, at.timezone)
+    other = state.busy.clash(event)
     learned, said = state.learned.weigh(event, row)
     interest = state.goal_score[row] + CONTACT * state.contact_score[row]
     score = interest * place.factor * when.factor * horizon(event, state.now) * learned
@@ -258,14 +260,15 @@ def _scored(
     reasons += [Reason("feedback", text) for text in said]
     claims = state.evidence.get(row, [])
     free = when.free and other is None
+    duplicates, series = state.index.keys(row)
     return Candidate(
         row,
         event,
         float(score),
         reasons,
         claims,
-        duplicates=frozenset(duplicate_keys(event)),
-        series=frozenset(series_keys(event)),
+        duplicates=duplicates,
+        series=series,
         reach=place.factor,
         free=free,
         judged=bool(said),

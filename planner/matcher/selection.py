@@ -4,12 +4,13 @@ organizer, within the user's budget of events per week and month, plus one seren
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from planner.matcher.data import ContactAtEvent, Event, Reason
 from planner.matcher.place import zone
@@ -56,6 +57,13 @@ def series_keys(event: Event) -> set[str]:
     return keys
 
 
+@functools.lru_cache(maxsize=8192)
+def _periods(start: datetime, timezone: str) -> tuple[date, tuple[int, int]]:
+    """The Monday of the week and the (year, month) of `start` in `timezone`."""
+    day = start.astimezone(zone(timezone)).date()
+    return day - timedelta(days=day.weekday()), (day.year, day.month)
+
+
 class Budget:
     """Events per week (Monday to Sunday) and per month, in the user's zone; events the user
     is going to count first."""
@@ -70,8 +78,7 @@ class Budget:
             self.take(event)
 
     def periods(self, event: Event) -> tuple[date, tuple[int, int]]:
-        day = event.start.astimezone(zone(self.timezone)).date()
-        return day - timedelta(days=day.weekday()), (day.year, day.month)
+        return _periods(event.start, self.timezone)
 
     def room(self, event: Event) -> bool:
         week, month = self.periods(event)
@@ -117,35 +124,60 @@ def select(
         if not candidate.duplicates & seen:
             seen |= candidate.duplicates
             unique.append(candidate)
-    heap = [(-c.score, n) for n, c in enumerate(unique)]
+    # candidates with the same series keys share their variety factor, so only the best of
+    # each such group can be the next pick: the heap holds one head per group, keyed by its
+    # score as last worked out (never less than its score now: factors only fall)
+    groups: dict[frozenset[str], list[int]] = {}
+    for n, candidate in enumerate(unique):
+        groups.setdefault(candidate.series, []).append(n)
+    queues = {keys: iter(members) for keys, members in groups.items()}
+    heap = [
+        (-unique[members[0]].score, next(queues[keys]), keys) for keys, members in groups.items()
+    ]
     heapq.heapify(heap)
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     picks: list[Candidate] = []
     while heap and len(picks) < limit:
-        negative, n = heapq.heappop(heap)
+        negative, n, keys = heapq.heappop(heap)
         candidate = unique[n]
-        keys = candidate.series
-        score = candidate.score * _variety(keys, counts)
+        factor = _variety(_kinds(keys), counts)
+        score = candidate.score * factor
         if score < -negative - 1e-12:
-            heapq.heappush(heap, (-score, n))
-        elif not budget.room(candidate.event):
+            heapq.heappush(heap, (-score, n, keys))
+            continue
+        if not budget.room(candidate.event):
             budget.leave(candidate.event)
         else:
             budget.take(candidate.event)
-            counts.update(keys)
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
             picks.append(dataclasses.replace(candidate, score=score))
+            factor = _variety(_kinds(keys), counts)
+        following = next(queues[keys], None)
+        if following is not None:
+            heapq.heappush(heap, (-unique[following].score * factor, following, keys))
     return picks
 
 
-def _variety(keys: frozenset[str], counts: Counter[str]) -> float:
-    """The factor for a candidate with these series keys, given the keys of earlier picks."""
-    earlier = [(key, counts[key]) for key in keys if key in counts]
-    if not earlier:
-        return 1.0
+@functools.lru_cache(maxsize=4096)
+def _kinds(keys: frozenset[str]) -> tuple[tuple[float, tuple[str, ...]], ...]:
+    """Series keys by kind, each kind with its `VARIETY` factor (kinds without keys left out):
+    worked out once per set of keys, not at every turn of the selection."""
+    return tuple(
+        (per, found)
+        for kind, per in VARIETY.items()
+        if (found := tuple(key for key in keys if key.startswith(kind + ":")))
+    )
+
+
+def _variety(kinds: tuple[tuple[float, tuple[str, ...]], ...], counts: dict[str, int]) -> float:
+    """The factor for a candidate with these series keys (`_kinds`), given how many earlier
+    picks had each key: per kind, its factor to the power of its most repeated key."""
     factor = 1.0
-    for kind, per in VARIETY.items():
-        prefix = kind + ":"
-        factor *= per ** max((n for key, n in earlier if key.startswith(prefix)), default=0)
+    for per, keys in kinds:
+        most = max([counts.get(key, 0) for key in keys])
+        if most:
+            factor *= per**most
     return factor
 
 

@@ -7,6 +7,7 @@ part. An all-day event fits when any of its days has a free slot.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,16 +84,37 @@ def span(event: Event) -> tuple[datetime, datetime]:
     return event.start, end or event.start + timedelta(hours=DEFAULT_HOURS)
 
 
-def clash(event: Event, going: Iterable[Event], timezone: str) -> Event | None:
-    """An event the user is going to that overlaps `event` (all-day ones only other all-day)."""
-    start, end = span(event)
-    for other in going:
-        if other.id == event.id or other.all_day != event.all_day:
-            continue
-        other_start, other_end = span(other)
-        if start < other_end and other_start < end:
-            return other
-    return None
+class Busy:
+    """The events the user is going to, by start, to find what overlaps an event (all-day ones
+    only other all-day) without reading them all: those starting before it ends and no earlier
+    than the longest of them before it starts."""
+
+    def __init__(self, going: Iterable[Event]) -> None:
+        self.spans: dict[bool, list[tuple[datetime, datetime, int, Event]]] = {}
+        for n, other in enumerate(going):
+            self.spans.setdefault(other.all_day, []).append((*span(other), n, other))
+        self.starts: dict[bool, list[datetime]] = {}
+        self.longest: dict[bool, timedelta] = {}
+        for kind, spans in self.spans.items():
+            spans.sort(key=lambda found: found[0])
+            self.starts[kind] = [found[0] for found in spans]
+            self.longest[kind] = max(end - start for start, end, _, _ in spans)
+
+    def clash(self, event: Event) -> Event | None:
+        """The first (in the order given) event that overlaps `event`, not itself."""
+        spans = self.spans.get(event.all_day)
+        if not spans:
+            return None
+        start, end = span(event)
+        starts = self.starts[event.all_day]
+        low = bisect.bisect_left(starts, start - self.longest[event.all_day])
+        high = bisect.bisect_left(starts, end)
+        overlapping = [
+            (n, other)
+            for _, other_end, n, other in spans[low:high]
+            if start < other_end and other.id != event.id
+        ]
+        return min(overlapping, key=lambda found: found[0])[1] if overlapping else None
 
 
 def clash_text(other: Event, timezone: str) -> str:

@@ -13,11 +13,16 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from planner import matcher
-from planner.agenda import when
 from planner.feeds import FIELDS, Item, compose, item_of
 from planner.models import Contact, ContactEvidence, Event, EventFeedback, Recommendation, User
 from planner.recommend import Recommended, inputs_for, recommend
-from planner.web.recommendations import LIKELY_SAID, ROLE_SAID, Card
+from planner.web.recommendations import (
+    LIKELY_SAID,
+    ROLE_SAID,
+    other_contact_reasons,
+    people_of,
+    reason_groups,
+)
 
 KEEP_PAST = timedelta(days=30)  # events the user went to stay in the feed this long
 REMEMBERED = timedelta(days=30)  # a cancelled event recommended this recently stays, as such
@@ -105,24 +110,30 @@ def marked_events(session: Session, user: User, since: datetime) -> list[Any]:
 
 
 def page_urls() -> Callable[[int], str]:
-    """Event id -> the absolute URL of its page here."""
+    """Event id -> the absolute URL of its page here: the route is built once, with a marker
+    in place of the id, not once per event."""
     base = current_app.config["BASE_URL"].rstrip("/")
     adapter = current_app.url_map.bind("")
-    return lambda event_id: base + adapter.build("events.detail", {"event_id": event_id})
+    marker = 987654321
+    head, *tail = adapter.build("events.detail", {"event_id": marker}).split(str(marker))
+    if len(tail) != 1:  # the marker is not the id alone: build each
+        return lambda event_id: base + adapter.build("events.detail", {"event_id": event_id})
+    return lambda event_id: f"{base}{head}{event_id}{tail[0]}"
 
 
 def recommended_item(found: Recommended, page: str) -> Item:
     """A recommendation with its reasons (those about contacts become the people list) and the
     contacts there with the evidence, in the words of the home page. `found.event` may be a
     row of the columns an item needs."""
-    card = Card(found.event, when(found.event), "", match=found.match)
-    reasons = [text for kind, _, texts in card.reasons if kind != "contact" for text in texts]
+    match = found.match
+    groups = reason_groups(match)
+    reasons = [text for kind, _, texts in groups if kind != "contact" for text in texts]
     return item_of(
         found.event,
         page,
-        reasons=tuple([*reasons, *card.other_contact_reasons]),
-        people=tuple(f"{p.claim.name} ({p.role}: {p.evidence})" for p in card.people),
-        introductions=tuple(intro.text for intro in found.match.introductions),
+        reasons=tuple([*reasons, *other_contact_reasons(match)]),
+        people=tuple(f"{p.claim.name} ({p.role}: {p.evidence})" for p in people_of(match)),
+        introductions=tuple(intro.text for intro in match.introductions),
     )
 
 

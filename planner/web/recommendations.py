@@ -62,38 +62,44 @@ class Card:
 
     @property
     def reasons(self) -> list[tuple[str, str, list[str]]]:
-        """(kind, label, texts) for each kind of reason the match gives; serendipity first."""
-        if self.match is None:
-            return []
-        grouped: dict[str, list[str]] = {}
-        for reason in self.match.reasons:
-            grouped.setdefault(reason.kind, []).append(reason.text)
-        if self.match.contacts:
-            grouped.setdefault("contact", [])  # the people there are shown in this group
-        order = [*REASON_LABELS, *(kind for kind in grouped if kind not in REASON_LABELS)]
-        return [(k, REASON_LABELS.get(k, k.title()), grouped[k]) for k in order if k in grouped]
+        return [] if self.match is None else reason_groups(self.match)
 
     @property
     def people(self) -> list[Person]:
-        """The contacts at the event, each with what they do there and the evidence."""
-        if self.match is None:
-            return []
-        texts = [r.text for r in self.match.reasons if r.kind == "contact"]
-        return [person_of(claim, texts) for claim in self.match.contacts]
+        return [] if self.match is None else people_of(self.match)
 
     @property
     def other_contact_reasons(self) -> list[str]:
-        """Contact reasons that name no one listed in `people` (shown as they are)."""
-        if self.match is None:
-            return []
-        names = [claim.name for claim in self.match.contacts]
-        return [
-            r.text
-            for r in self.match.reasons
-            if r.kind == "contact"
-            and not any(r.text.startswith(name + " ") for name in names)
-            and not (r.text.startswith(LIKELY_SAID) and any(name in r.text for name in names))
-        ]
+        return [] if self.match is None else other_contact_reasons(self.match)
+
+
+def reason_groups(found: Match) -> list[tuple[str, str, list[str]]]:
+    """(kind, label, texts) for each kind of reason the match gives; serendipity first."""
+    grouped: dict[str, list[str]] = {}
+    for reason in found.reasons:
+        grouped.setdefault(reason.kind, []).append(reason.text)
+    if found.contacts:
+        grouped.setdefault("contact", [])  # the people there are shown in this group
+    order = [*REASON_LABELS, *(kind for kind in grouped if kind not in REASON_LABELS)]
+    return [(k, REASON_LABELS.get(k, k.title()), grouped[k]) for k in order if k in grouped]
+
+
+def people_of(found: Match) -> list[Person]:
+    """The contacts at the event, each with what they do there and the evidence."""
+    texts = [r.text for r in found.reasons if r.kind == "contact"]
+    return [person_of(claim, texts) for claim in found.contacts]
+
+
+def other_contact_reasons(found: Match) -> list[str]:
+    """Contact reasons that name no one listed in `people_of` (shown as they are)."""
+    names = [claim.name for claim in found.contacts]
+    return [
+        r.text
+        for r in found.reasons
+        if r.kind == "contact"
+        and not any(r.text.startswith(name + " ") for name in names)
+        and not (r.text.startswith(LIKELY_SAID) and any(name in r.text for name in names))
+    ]
 
 
 @dataclass(frozen=True)
