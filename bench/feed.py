@@ -9,11 +9,15 @@ a third of them), all in the feed: the matcher's picks (a budget of `--per-week`
 week lets it pick 200, the most a feed carries: the costliest build), and every other event
 marked going, as recommended earlier (so that the feed works out their reasons again). Then, in
 the same run:
-  fresh build: the feed requested in-process (Flask's test client) as after a data change: the
-               feed cache and the matcher's cached inputs cleared, each request with its own
-               session; `--builds` times, median, wall and CPU; "cold" also drops the matcher's
-               event index (the events changed); "parts" times what the feed holds and the .ics
-               bytes apart;
+  fresh build: the feed requested in-process (Flask's test client) right after a real change,
+               committed as the web app commits it, each request with its own session;
+               `--builds` times, median, wall and CPU: after a mark (one event marked going
+               or the mark taken back: the feed cache and the matcher's inputs are stale, the
+               records of the events are not: the most frequent change, like a goal or a
+               contact), after an event edit (its description: the events' records are read
+               again and the matcher's index built again) and from nothing (everything kept
+               per user cleared, as in a new process); "parts" times what the feed holds and
+               the .ics bytes apart (after a mark);
   serving:     the app (`feed:floor_app()`: `planner.create_app()` in multi-user mode, plus a
                trivial public route, "app_floor", that shows what any request to the app costs)
                and a bare Flask "hello world" (bench/hello.py) under gunicorn with the same
@@ -25,8 +29,9 @@ the same run:
 "machine_pace_ms" times a fixed pure-Python loop before and after the builds: the machine's
 pace drifts (shared cores), and a slow pace says the builds ran in a slow spell.
 Targets (issue 6, point 4): 304 at least 80% of hello world's rate, the unchanged feed at least
-50%, a fresh 500-event build under 150 ms. wrk comes from `make wrk` (apt's wrk). Progress
-goes to stderr; the machine's load average is reported, as other work skews the figures.
+50%, a fresh 500-event build under 150 ms (after a mark). wrk comes from `make wrk` (apt's
+wrk). Progress goes to stderr; the machine's load average is reported, as other work skews the
+figures.
 """
 
 from __future__ import annotations
