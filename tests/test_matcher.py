@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,14 @@ from planner.matcher import (
     Trip,
     find_contacts,
     match,
+)
+from planner.matcher.selection import (
+    VARIETY,
+    Budget,
+    Candidate,
+    duplicate_keys,
+    select,
+    series_keys,
 )
 from planner.matcher.timing import Busy, span
 
@@ -366,6 +376,46 @@ def test_one_series_does_not_crowd_the_top() -> None:
     other = event("Rust Embedded Evening", day=9, place=ACROSS_TOWN, organizers=("Ferrous",))
     found = rank([*series, other], profile=Profile(**HOME_FIELDS, events_per_week=5))
     assert ids(found)[:2] == [series[0].id, other.id]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_selection_picks_what_a_plain_greedy_pass_picks(seed: int) -> None:
+    """`select` (one heap entry per series) picks, in order and with the same scores, what
+    working out every candidate's score again before each pick gives, within the same budget."""
+    rnd = random.Random(seed)
+    titles, organizers = [f"Series {n}" for n in range(rnd.randint(1, 6))], ["A", "B", "C"]
+    candidates = []
+    for n in range(rnd.randint(1, 40)):
+        found = event(
+            f"{rnd.choice(titles)}: part {n}",
+            day=rnd.randint(0, 30),
+            organizers=tuple(rnd.sample(organizers, rnd.randint(0, 2))),
+        )
+        candidates.append(
+            Candidate(n, found, rnd.random(), duplicates=frozenset(duplicate_keys(found)),
+                      series=frozenset(series_keys(found)))
+        )  # fmt: skip
+    limit, per_week = rnd.randint(1, 30), rnd.randint(1, 8)
+    picked = select(candidates, Budget(per_week, 40, "Europe/Berlin", ()), limit)
+
+    expected = []  # each turn: every candidate's score now, the best taken if the budget allows
+    budget, counts = Budget(per_week, 40, "Europe/Berlin", ()), Counter[str]()
+    remaining = list(candidates)
+    while remaining and len(expected) < limit:
+        scores = {}
+        for candidate in remaining:
+            factor = 1.0
+            for kind, per in VARIETY.items():
+                keys = [key for key in candidate.series if key.startswith(kind + ":")]
+                factor *= per ** max((counts[key] for key in keys), default=0)
+            scores[candidate.row] = candidate.score * factor
+        best = max(remaining, key=lambda c: scores[c.row])
+        remaining.remove(best)
+        if budget.room(best.event):
+            budget.take(best.event)
+            counts.update(best.series)
+            expected.append((best.row, round(scores[best.row], 12)))
+    assert [(c.row, round(c.score, 12)) for c in picked] == expected
 
 
 # --- feedback ---

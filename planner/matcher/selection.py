@@ -131,9 +131,10 @@ def select(
     for n, candidate in enumerate(unique):
         groups.setdefault(candidate.series, []).append(n)
     queues = {keys: iter(members) for keys, members in groups.items()}
-    heap = [
-        (-unique[members[0]].score, next(queues[keys]), keys) for keys, members in groups.items()
-    ]
+    heap = []
+    for keys, queue in queues.items():
+        first = next(queue)
+        heap.append((-unique[first].score, first, keys))
     heapq.heapify(heap)
     counts: dict[str, int] = {}
     picks: list[Candidate] = []
