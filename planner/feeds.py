@@ -19,8 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from planner.matcher.data import MISSING, attributes
-
 PRODID = "-//planner//feed//EN"
 REFRESH = "PT1H"  # how often clients are asked to poll
 KEEP_CANCELLED = timedelta(days=7)  # a cancelled event stays (as cancelled) until a week after
@@ -67,16 +65,15 @@ FIELDS = (
 )
 
 
-def item_of(row: Any, page: str, **given: Any) -> Item:
-    """An item from an object with the `Event` column names (a row); `given` adds the rest."""
-    values = attributes(row, FIELDS)
-    if any(value is MISSING for value in values):
-        lacking = [name for name, value in zip(FIELDS, values, strict=True) if value is MISSING]
-        raise AttributeError(f"an event row needs {', '.join(lacking)}")
+def item_from(values: Sequence[Any], page: str, **given: Any) -> Item:
+    """An item from the values of `FIELDS`, in that order (the first columns of a query that
+    selects them first: read by position, not by name); `given` adds the rest."""
+    if len(values) < len(FIELDS):
+        raise ValueError(f"an item needs the {len(FIELDS)} values of FIELDS, not {len(values)}")
+    fields = [*values[:_PAGE], page, *values[_PAGE : len(FIELDS)]]
     if "updated_at" in given:
-        values[FIELDS.index("updated_at")] = given.pop("updated_at")
-    values.insert(_PAGE, page)
-    return Item(*values, **given)
+        fields[_PAGE - 1] = given.pop("updated_at")
+    return Item(*fields, **given)
 
 
 _PAGE = FIELDS.index("updated_at") + 1  # where `page` comes in Item's fields, after FIELDS' first

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,7 +21,7 @@ from planner.feeds import (
     compose,
     escape,
     fold,
-    item_of,
+    item_from,
     times,
 )
 from tests.conftest import Cli, Run
@@ -114,17 +113,17 @@ def test_times_all_day_floating_and_without_end() -> None:
 # --- what a feed holds -------------------------------------------------------------------------
 
 
-def test_an_item_from_a_row_takes_its_columns_and_what_is_given() -> None:
-    """`item_of` reads the event's columns from a row (an object or a query's row), lets the
-    caller date it by the mark, and names the columns a row lacks."""
+def test_an_item_takes_the_first_values_of_a_row_and_what_is_given() -> None:
+    """`item_from` reads the event's columns by position (a query selects them first), lets
+    the caller date it by the mark, and refuses a row that lacks some."""
     made = item(4, venue="Haus 1", url="https://example.org/e/4")
-    columns = {name: getattr(made, name) for name in FIELDS}
+    columns = [getattr(made, name) for name in FIELDS]
     later = NOW + timedelta(hours=1)
-    taken = item_of(SimpleNamespace(**columns), made.page, mark="going", updated_at=later)
+    assert item_from((*columns, "going", later), made.page) == made  # more columns after
+    taken = item_from(columns, made.page, mark="going", updated_at=later)
     assert taken == replace(made, mark="going", updated_at=later)
-    del columns["sequence"], columns["timezone"]
-    with pytest.raises(AttributeError, match="an event row needs sequence, timezone"):
-        item_of(SimpleNamespace(**columns), made.page)
+    with pytest.raises(ValueError, match="an item needs the 16 values of FIELDS, not 15"):
+        item_from(columns[:-1], made.page)
 
 
 def test_compose_keeps_cancelled_picks_a_week_and_merges_marks() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -36,10 +36,10 @@ def part_of_day(moment: datetime) -> str | None:
     return None
 
 
-def free_at(slots: Iterable[str], local: datetime) -> bool:
+def free_at(slots: Collection[str], local: datetime) -> bool:
     """Whether `local` (wall-clock time in the user's zone) is in one of the slots."""
     part = part_of_day(local)
-    return part is not None and f"{DAYS[local.weekday()]}:{part}" in set(slots)
+    return part is not None and f"{DAYS[local.weekday()]}:{part}" in slots
 
 
 def event_days(event: Event, timezone: str) -> list[date]:
@@ -73,7 +73,7 @@ def fit(event: Event, slots: tuple[str, ...], timezone: str) -> Fit:
             )
         return Fit(OUTSIDE, f"{when}, all day: outside your free time", False)
     local = event.start.astimezone(zone(timezone))
-    when = f"{DAY_NAMES[local.weekday()]} {local:%H:%M}"
+    when = f"{DAY_NAMES[local.weekday()]} {local.hour:02d}:{local.minute:02d}"  # (no strftime)
     if free_at(slots, local):
         return Fit(1.0, f"{when}, in your free time", True)
     return Fit(OUTSIDE, f"{when}, outside your free time", False)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from planner import matcher
-from planner.feeds import FIELDS, Item, compose, item_of
+from planner.feeds import FIELDS, Item, compose, item_from
 from planner.models import Contact, ContactEvidence, Event, EventFeedback, Recommendation, User
 from planner.recommend import Recommended, inputs_for, recommend
 from planner.web.recommendations import (
@@ -46,14 +46,14 @@ def feed_items(session: Session, user: User, kind: str, now: datetime) -> list[I
     found = recommend(session, user, now, limit=picks_for(user), remember=False, rows=item_rows)
     found += explained(session, user, [row for row in marked if row.recommended], now)
     recommended = [recommended_item(item, page(item.event.id)) for item in found]
-    cancelled = [item_of(row, page(row.id)) for row in cancelled_picks(session, user, now)]
+    cancelled = [item_from(row, page(row.id)) for row in cancelled_picks(session, user, now)]
     return compose(recommended, going, cancelled, now)
 
 
 def marked_item(row: Any, page: str, people: tuple[str, ...]) -> Item:
     """A marked event (a row of `marked_events`), dated by the later of its own update and
     the mark: marking changes what the feed shows of it (busy, "You are going.")."""
-    return item_of(
+    return item_from(
         row, page, mark=row.state, people=people, updated_at=max(row.updated_at, row.marked_at)
     )
 
@@ -74,7 +74,8 @@ def explained(session: Session, user: User, rows: list[Any], now: datetime) -> l
     return [Recommended(m, cast(Event, by_id[m.event_id])) for m in found]
 
 
-COLUMNS = [getattr(Event, name) for name in FIELDS]  # what an item needs of an event
+# what an item needs of an event: queries select these first, and items read them by position
+COLUMNS = [getattr(Event, name) for name in FIELDS]
 
 
 def item_rows(session: Session, owner_id: int, ids: list[int]) -> dict[int, Any]:
@@ -123,13 +124,13 @@ def page_urls() -> Callable[[int], str]:
 
 def recommended_item(found: Recommended, page: str) -> Item:
     """A recommendation with its reasons (those about contacts become the people list) and the
-    contacts there with the evidence, in the words of the home page. `found.event` may be a
-    row of the columns an item needs."""
+    contacts there with the evidence, in the words of the home page. `found.event` is a row of
+    a query that selects `COLUMNS` first (`item_rows`, `marked_events`)."""
     match = found.match
     groups = reason_groups(match)
     reasons = [text for kind, _, texts in groups if kind != "contact" for text in texts]
-    return item_of(
-        found.event,
+    return item_from(
+        cast(Any, found.event),
         page,
         reasons=tuple([*reasons, *other_contact_reasons(match)]),
         people=tuple(f"{p.claim.name} ({p.role}: {p.evidence})" for p in people_of(match)),
