@@ -5,19 +5,21 @@
 
 For each size: a child process seeds a fresh SQLite database with that many users (homes in
 Berlin and six time zones, every digest due at NOW) and 5 events each (events are per-user
-copies in planner, so 10,000 users make 50,000 events); an SMTP sink (aiosmtpd) runs in its
-own process and counts what it accepts; a third process sends every due digest and reports.
+copies in planner, so 10,000 users make 50,000 events); an SMTP sink (aiosmtpd, which does not
+offer PIPELINING: four answers to wait for per message) runs in its own process and counts what
+it accepts; a third process sends every due digest and reports.
 
 What is timed, per message, is planner's own send path: `claim` (insert + commit of the
 (user, week) row), `deliver` (compose: sections, budget, subject; render the text and HTML
-templates; build the MIME message; commit its Message-ID; hand it to the SMTP server over the
-one connection the sender keeps open, as `send_digests` does; record "sent"). "Recommendations
-already computed" means the ranking is not timed (bench/rank.py measures it): for each batch
-of users, their events are read from the database and turned into the matcher's answer (a Match
-per event with goal, place and time reasons and two contacts with evidence, and people-to-meet
-suggestions) before the clock runs for that batch; reading those rows is reported apart. Users
-stream in batches; no message is kept after it is sent. Peak memory is the sending process's
-VmHWM, for each size.
+templates; build the MIME message; hand it to the SMTP server over the one connection the
+sender keeps open, as `send_digests` does; record "sent", a second commit). A job also commits
+what it read and remembered before the send; here nothing is read, so nothing is committed
+then. "Recommendations already computed" means the ranking is not timed (bench/rank.py
+measures it): for each batch of users, their events are read from the database and turned into
+the matcher's answer (a Match per event with goal, place and time reasons and two contacts with
+evidence, and people-to-meet suggestions) before the clock runs for that batch; reading those
+rows is reported apart. Users stream in batches; no message is kept after it is sent. Peak
+memory is the sending process's VmHWM, for each size.
 
 `--phase seed|send|sink --workdir DIR ...` runs one child (internal).
 """
@@ -367,8 +369,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         "what": "compose + send of each user's weekly digest, one process, to a local SMTP "
                 "server (aiosmtpd in another process), over one SMTP connection kept open",
         "timed": "claim (insert + commit of the (user, week) row), compose (sections, budget, "
-                 "subject), render text + HTML, build the MIME message, commit its Message-ID, "
-                 "SMTP send, record sent (commit)",
+                 "subject), render text + HTML, build the MIME message, SMTP send, record sent "
+                 "(commit)",
         "not_timed": "ranking (the matcher's answer per user is built from the user's events "
                      "before each batch: 'recommendations already computed'); reading user "
                      "and event rows is reported as reading_rows_s",

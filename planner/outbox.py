@@ -11,6 +11,7 @@ them): never read from the `To` header.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -40,8 +41,14 @@ def transport_for(config: Mapping[str, Any], instance_path: str) -> Relay | Outb
     """The SMTP server of `PLANNER_SMTP_URL`, else the instance's outbox folder."""
     url = config.get("SMTP_URL")
     if url:
-        return Relay.from_url(url, helo=urlsplit(config.get("BASE_URL") or "").hostname)
+        return _relay(url, urlsplit(config.get("BASE_URL") or "").hostname)
     return Outbox(Path(instance_path) / "mail")
+
+
+@functools.lru_cache(maxsize=8)
+def _relay(url: str, helo: str | None) -> Relay:
+    """The server of `url`, read once rather than for each message of a round."""
+    return Relay.from_url(url, helo=helo)
 
 
 def deliverable(email: str, relay: bool, confirmed: bool = True) -> bool:

@@ -1,21 +1,25 @@
 """What the digest says, on the demo person: nearby in-person events of the next two weeks
 first, then the best of the rest within the budget (saying what was left out), whom to meet
 at each, people to meet, events the user is going to, follow-ups; near the trip's city during
-a trip; nothing sent when there is nothing worth sending; scraped text stays text."""
+a trip; nothing sent when there is nothing worth sending; scraped text stays text; the text
+part's lines wrapped as Jinja's `wordwrap` wraps them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 from flask import Flask, current_app
+from jinja2 import Environment
+from jinja2.filters import do_wordwrap
 from sqlalchemy import select
 
 from planner import db
 from planner.attendance import log_meetings, set_state
 from planner.digest import WINDOW, Digest, gather, week_of
-from planner.mail import Links, render
+from planner.mail import Links, render, wordwrap
 from planner.models import Contact, DigestSend, Event, Recommendation, Trip, User
 from planner.sending import send_digest
 from tests.test_digest_smtp import plan_for
@@ -155,3 +159,28 @@ def test_scraped_text_stays_text(app: Flask) -> None:
     assert page.find("img") is None and page.find("script") is None
     assert talk.title in page.get_text()  # shown as the characters it is
     assert talk.title in text
+
+
+LINES = [
+    'Hanna Vogel, speaking: the description says: "Talk by Hanna Vogel (Zalando)" — "Zalando"',
+    "a well-known in-person meetup -- with hyphens and dashes, past the width of one line here",
+    "two  spaces  between  the  words,  past  the  width  of  one  line  of  the  text  part",
+    "  leading spaces, then enough words to go past the width of one line of the text part",
+    "a " + "x" * 80 + " word longer than any line",
+    "a tab\tand enough words to go past the width of one line of the text part of the mail",
+    "short",
+    "",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+@pytest.mark.parametrize(
+    ("width", "long_words", "wrapstring"),
+    [(70, False, "\n     "), (20, True, None), (76, True, "\n")],
+)
+def test_lines_wrap_as_jinjas_wordwrap_wraps_them(
+    line: str, width: int, long_words: bool, wrapstring: str | None
+) -> None:
+    env = Environment()
+    made = wordwrap(env, line, width, long_words, wrapstring)
+    assert made == do_wordwrap(env, line, width, long_words, wrapstring)

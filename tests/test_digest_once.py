@@ -1,16 +1,19 @@
 """Never twice: a retried job, two jobs at once (threads, on SQLite and PostgreSQL), a sender
 killed while the server had the message, and the fan-out on RQ each deliver one message at
-most; what was interrupted waits for a person, on the page and in the CLI."""
+most; the claim (and what composing wrote) is committed before the server has the message;
+what was interrupted waits for a person, on the page and in the CLI."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from sqlalchemy import select, update
 from planner import db
 from planner.digest import week_of
 from planner.jobs import wait_background
+from planner.mail import unsubscribe_claim
 from planner.models import DigestSend, User
 from planner.schedule import due_digests, run_tick, send_digests, start_background
 from planner.sending import INTERRUPTED_AFTER, send_digest, state_of
@@ -91,6 +95,44 @@ def test_two_jobs_at_once_send_once(both: Flask, sink: Sink) -> None:
     assert sorted(results) == ["already", "sent"]
     assert len(sink.received) == 1
     assert [r.status for r in rows()] == ["sent"]
+
+
+def test_the_claim_and_what_composing_wrote_are_committed_before_the_server_has_it(
+    tmp_path: Path,
+) -> None:
+    """While the server takes the message, the (user, week) row is committed as "sending" with
+    the Message-ID the message carries, and so is the mail key of its unsubscribe link (made
+    for it); no write is held open meanwhile."""
+    path = tmp_path / "p.sqlite3"
+    seen: list[tuple[Any, ...]] = []
+
+    def look() -> None:  # another connection, while the message comes in
+        with closing(sqlite3.connect(path, timeout=0)) as other:
+            other.execute("BEGIN IMMEDIATE")  # fails while a write is open elsewhere
+            [row] = other.execute("SELECT status, message_id FROM digest_sends").fetchall()
+            key = other.execute("SELECT mail_key FROM users").fetchone()
+            seen.append((*row, *key))
+            other.rollback()
+
+    server = Sink(on_data=look)
+    controller = server.start()
+    app = make_app(f"sqlite:///{path}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=server.url(), BASE_URL=BASE)  # fmt: skip
+    try:
+        with app.app_context():
+            now = datetime.now(UTC)
+            ann = ann_due(now)
+            ann.mail_key = None
+            db.session().commit()
+            said = send_digest(ann.id, week_of(now, ann.timezone), now.isoformat())
+            token = server.received[0].message["List-Unsubscribe"].split("/")[-1].rstrip(">")
+            claim = unsubscribe_claim(app.config["SECRET_KEY"], token)
+            close(app)
+    finally:
+        controller.stop()
+    [(status, message_id, key)] = seen
+    assert (status, message_id) == ("sending", said["message_id"]) and said["status"] == "sent"
+    assert key and claim == (said["user_id"], key)
 
 
 def quiet_zone(now: datetime) -> str:

@@ -14,7 +14,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -60,7 +60,9 @@ def raw_header(raw: bytes, name: str) -> bytes:
 @dataclass
 class Sink:
     """A real SMTP server on 127.0.0.1 that keeps what it accepts. `hold` keeps the answer to
-    DATA back (a server that never answers); `refuse` answers DATA with that reply."""
+    DATA back (a server that never answers); `refuse` answers DATA with that reply;
+    `pipelining` offers PIPELINING (aiosmtpd reads commands sent together, but does not say
+    so); `utf8` takes addresses in UTF-8; `on_data` runs when a message has come."""
 
     tls: ssl.SSLContext | None = None
     implicit: bool = False  # TLS from the first byte (smtps://) instead of STARTTLS
@@ -68,6 +70,9 @@ class Sink:
     hold: bool = False
     refuse: str | None = None
     idle: float = 300.0  # seconds before the server drops an idle connection
+    pipelining: bool = False
+    utf8: bool = False
+    on_data: Callable[[], None] | None = None
     received: list[Received] = field(default_factory=list)
     hellos: int = 0  # EHLOs seen: one per connection
     data_started: threading.Event = field(default_factory=threading.Event)
@@ -83,10 +88,12 @@ class Sink:
     ) -> list[str]:
         self.hellos += 1
         session.host_name = hostname  # what the server does itself without this hook
-        return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.data_started.set()
+        if self.on_data is not None:
+            self.on_data()
         if self.hold:
             await asyncio.sleep(3600)
         if self.refuse:
@@ -105,7 +112,7 @@ class Sink:
 
     def start(self) -> Controller:
         self.port = free_port(self.host)
-        options: dict[str, Any] = {"timeout": self.idle}
+        options: dict[str, Any] = {"timeout": self.idle, "enable_SMTPUTF8": self.utf8}
         if self.tls is not None and self.implicit:
             options.update(ssl_context=self.tls)
         elif self.tls is not None:
@@ -288,13 +295,14 @@ def test_one_click_unsubscribe_needs_no_session_and_no_csrf_token(
     assert list(due_digests(now)) == []  # ...no digest is due any more
 
 
+@pytest.mark.parametrize("pipelining", [False, True])
 def test_a_round_of_digests_shares_one_connection_and_replaces_a_dropped_one(
-    tmp_path: Path,
+    pipelining: bool,
 ) -> None:
     from planner.mail import build_message
     from planner.smtp import Relay, one_connection
 
-    server = Sink(idle=0.5)  # the server drops a connection idle for half a second
+    server = Sink(idle=0.5, pipelining=pipelining)  # it drops a connection idle for 0.5 s
     controller = server.start()
     relay = Relay.from_url(server.url())
 
@@ -380,12 +388,15 @@ def test_over_tls(tmp_path: Path, certificate: ssl.SSLContext, scheme: str) -> N
         controller.stop()
 
 
-def test_no_answer_after_the_message_leaves_it_to_a_person(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_no_answer_after_the_message_leaves_it_to_a_person(
+    tmp_path: Path, pipelining: bool
+) -> None:
     """The server took the message and never answered: it may have been accepted, so the week
     is not "failed" (that would invite sending it again) but interrupted, at once."""
     from planner.sending import state_of
 
-    server = Sink(hold=True)
+    server = Sink(hold=True, pipelining=pipelining)
     controller = server.start()
     url = server.url("timeout=1")
     app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, SMTP_URL=url, BASE_URL=BASE)
@@ -505,19 +516,22 @@ def test_smtp_urls() -> None:
 # --- the recipient and the headers as sent ------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "name", ["Zoë <victim@victim.example>, Mallory", 'Mallory "Bob" <victim@victim.example>, x']
+)
 def test_mail_goes_to_the_account_address_alone_whatever_its_name_says(
-    mail_app: Flask, sink: Sink
+    mail_app: Flask, sink: Sink, name: str
 ) -> None:
     now = datetime.now(UTC)
     ann = plan_for("ann@example.org", now)
-    ann.name = "Zoë <victim@victim.example>, Mallory"
+    ann.name = name
     db.session().commit()
     assert send_digest(ann.id, week_of(now, ann.timezone), asked=True)["status"] == "sent"
     [got] = sink.received
     assert got.recipients == ["ann@example.org"]  # the envelope: the account's address only
     to = message_from_bytes(got.raw, policy=policy.default)["To"]
     assert [a.addr_spec for a in to.addresses] == ["ann@example.org"]
-    assert to.addresses[0].display_name == "Zoë <victim@victim.example>, Mallory"
+    assert to.addresses[0].display_name == name
 
 
 def test_an_address_list_stored_before_validation_gets_no_mail(mail_app: Flask, sink: Sink) -> None:
@@ -540,6 +554,8 @@ def test_long_headers_fold_as_mail_programs_read_them() -> None:
         recipient_name="Zoë Müller", subject=subject, text="t", html="<p>h</p>", base_url=BASE,
         unsubscribe_url=url, now=datetime.now(UTC),
     )  # fmt: skip
+    assert message["To"].addresses[0].display_name == "Zoë Müller"  # read back, parsed
+    assert message["List-Unsubscribe"] == f"<{url}>" and message["Date"].datetime is not None
     raw = message.as_bytes()
     assert raw_header(raw, "List-Unsubscribe") == f"List-Unsubscribe: <{url}>".encode()
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
@@ -560,9 +576,12 @@ def test_the_envelope_recipient_is_the_one_given_never_the_headers() -> None:
         text="t", html="<p>h</p>", base_url=BASE, unsubscribe_url=None, now=datetime.now(UTC),
     )  # fmt: skip
     message["Cc"] = "victim@victim.example"
+    message["Bcc"] = "hidden@victim.example"
     try:
         Relay.from_url(server.url()).send(message, "", "ann@example.org")
     finally:
         controller.stop()
     assert [r.recipients for r in server.received] == [["ann@example.org"]]
+    assert "Bcc" not in server.received[0].message  # never shown, as smtplib's send_message
+    assert "Bcc" in message  # taken out of what was sent, not out of the message
     assert "List-Unsubscribe" not in server.received[0].message  # a one-off mail: no list
