@@ -12,13 +12,13 @@ it accepts; a third process sends every due digest and reports.
 What is timed, per message, is planner's own send path: `claim` (insert + commit of the
 (user, week) row), `deliver` (compose: sections, budget, subject; render the text and HTML
 templates; build the MIME message; hand it to the SMTP server over the one connection the
-sender keeps open, as `send_digests` does; record "sent", a second commit). A job also commits
-what it read and remembered before the send; here nothing is read, so nothing is committed
-then. "Recommendations already computed" means the ranking is not timed (bench/rank.py
-measures it): for each batch of users, their events are read from the database and turned into
-the matcher's answer (a Match per event with goal, place and time reasons and two contacts with
-evidence, and people-to-meet suggestions) before the clock runs for that batch; reading those
-rows is reported apart. Users stream in batches; no message is kept after it is sent. Peak
+sender keeps open, as `send_digests` does; record "sent", a second commit), and a commit of
+what was read and remembered before the send, as a job makes. "Recommendations already
+computed" means the ranking is not timed (bench/rank.py measures it): for each batch of users,
+their events are read from the database and turned into the matcher's answer (a Match per event
+with goal, place and time reasons and two contacts with evidence, and people-to-meet
+suggestions) before the clock runs for that batch; reading those rows is reported apart. Users
+stream in batches; no message is kept after it is sent. Peak
 memory is the sending process's VmHWM, for each size.
 
 `--phase seed|send|sink --workdir DIR ...` runs one child (internal).

@@ -331,6 +331,8 @@ def inputs_for(session: Session, user: User, now: datetime) -> Inputs:
             evidence=evidence_of(session, user.id, contacts),
             feedback=feedback_records(session, user),
         )
+    if uncommitted:  # what this session has not committed (and may roll back) is not kept
+        return got
     with _inputs_lock:
         _inputs[key] = got
         _inputs.move_to_end(key)

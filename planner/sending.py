@@ -176,8 +176,7 @@ def deliver(
             session.commit()
             return _said(user_id, week, "empty")
         message = digest_message(user, digest, now, message_id)
-        if session.in_transaction():  # none began if nothing was read or written
-            session.commit()  # what was read and remembered: no lock held while the server works
+        session.commit()  # what was read and remembered: no lock held while the server works
     except Exception as exc:
         session.rollback()
         log.exception("digest %s of user %s: %s", week, user_id, COMPOSE_FAILED)

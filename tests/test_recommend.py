@@ -58,6 +58,9 @@ def test_the_inputs_are_read_again_when_the_data_changes(app: Flask) -> None:
     session.add(Goal(owner_id=user.id, text="learn about accessibility", priority=1))
     pending = inputs_for(session, user, now)  # not committed yet: read afresh all the same
     assert pending is not first and len(pending.goals) == len(first.goals) + 1
+    session.rollback()  # ... and not kept: it never was
+    assert inputs_for(session, user, now) is first
+    session.add(Goal(owner_id=user.id, text="learn about accessibility", priority=1))
     session.commit()
     committed = inputs_for(session, user, now)
     assert committed is not first and committed.version > first.version
