@@ -21,11 +21,16 @@ from planner.recommend import event_index, recommend, upcoming_records
 from planner.sources import owner
 
 
-def test_the_index_is_kept_until_the_events_change(app: Flask) -> None:
-    now = datetime.now(UTC)
+def demo(now: datetime) -> None:
+    """The demo's events and person, with the contact evidence worked out."""
     list(load_demo(now))
     list(load_demo_person(now))
     wait_background()
+
+
+def test_the_index_is_kept_until_the_events_change(app: Flask) -> None:
+    now = datetime.now(UTC)
+    demo(now)
     session = db.session()
     user = owner(session)
     events = upcoming_records(session, user.id, now)
@@ -48,9 +53,7 @@ def test_the_inputs_are_read_again_when_the_data_changes(app: Flask) -> None:
     from planner.recommend import inputs_for
 
     now = datetime.now(UTC)
-    list(load_demo(now))
-    list(load_demo_person(now))
-    wait_background()
+    demo(now)
     session = db.session()
     user = owner(session)
     first = inputs_for(session, user, now)
@@ -79,9 +82,7 @@ def test_the_event_records_are_kept_across_a_mark_and_read_again_when_an_event_c
     from planner.recommend import inputs_for
 
     now = datetime.now(UTC)
-    list(load_demo(now))
-    list(load_demo_person(now))
-    wait_background()
+    demo(now)
     session = db.session()
     user = owner(session)
     first = inputs_for(session, user, now)
@@ -109,9 +110,7 @@ def test_two_databases_never_share_inputs(app: Flask, tmp_path) -> None:
     from tests.conftest import close, make_app
 
     now = datetime.now(UTC)
-    list(load_demo(now))
-    list(load_demo_person(now))
-    wait_background()
+    demo(now)
     mine = recommend(db.session(), owner(db.session()), now, remember=False)
     version = owner(db.session()).data_version
     other = make_app(f"sqlite:///{tmp_path / 'other.sqlite3'}", tmp_path / "other")
@@ -136,9 +135,7 @@ def test_two_views_at_once_remember_each_pick_once(tmp_path: Path, postgres_sche
     app = make_app(database_url("postgres", tmp_path, postgres_schema_factory), tmp_path)
     now = datetime.now(UTC)
     with app.app_context():
-        list(load_demo(now))
-        list(load_demo_person(now))
-        wait_background()
+        demo(now)
         user_id = owner(db.session()).id
         first, second = Session(db.engine()), Session(db.engine())
         picks = recommend(first, first.get(User, user_id), now)  # flushed, not committed yet
