@@ -1,10 +1,20 @@
-"""An RQ worker for planner: `python worker.py [--burst] [--with-scheduler] [QUEUE ...]`, or
-the scheduler process: `python worker.py --cron`.
+"""An RQ worker for planner: `python worker.py [--burst] [--with-scheduler] [--threads N]
+[QUEUE ...]`, or the scheduler process: `python worker.py --cron`.
 
 A worker takes the queues fetch, geocode, match, mail in that order (or the ones named). Each job
 runs inside a planner app context (database session, settings), like Flask-RQ does, with a
 database connection of its own. `--with-scheduler` also runs RQ's scheduler, which re-queues
 jobs waiting for a retry (run it on every worker: they elect one among themselves).
+
+By default a worker forks a work horse for each job (RQ's `Worker`): a job that leaks memory or
+hangs takes only its horse down. `--threads N` runs N jobs at a time in this one process
+instead, each thread an RQ worker of its own that does not fork; each thread keeps its SMTP
+connection open from one message to the next (`planner.smtp.one_connection`) and the database
+connections are pooled. That is the worker for the mail queue (`python worker.py --threads 4
+mail`): a digest is one short job per user, and most of its time is spent waiting for the mail
+server's answers, which the other threads fill. A thread's job is stopped at its time limit by
+a timer instead of a signal; SIGTERM or SIGINT lets each thread finish its job and stop, a second
+one stops the process at once (a digest cut off then waits for a person, as after any crash).
 
 `--cron` runs RQ's cron scheduler instead: it queues `planner.jobs.tick` every minute, and each
 tick queues what is due (refreshes, geocoding, digests) under ids naming their period, so that
@@ -27,22 +37,30 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisDown
 from redis.exceptions import TimeoutError as RedisSlow
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.job import Job
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import WorkerStatus
 
 import planner.db
 import planner.jobs  # preloaded: the forked work horse starts jobs at once
 from planner import create_app
 from planner.geo import load_index
+from planner.smtp import one_connection
 
 log = logging.getLogger("planner.worker")
 REDIS_WAIT_MAX = 30.0  # seconds between two tries to reach Redis again, at most
+IDLE_WAIT = 5  # seconds an idle thread of `--threads` waits for a job before it looks again
+MAX_THREADS = 32
 app = create_app()
 load_index()  # the offline gazetteer, built once here instead of in every forked job
 
@@ -50,10 +68,50 @@ load_index()  # the offline gazetteer, built once here instead of in every forke
 class AppJob(Job):
     """A job that runs with the planner app pushed, and a database connection of its own."""
 
+    forked = True  # in a work horse: the pooled connections are the parent's
+
     def perform(self) -> Any:
         with app.app_context():
-            planner.db.dispose()  # never reuse a connection inherited across fork
+            if self.forked:
+                planner.db.dispose()  # never reuse a connection inherited across fork
             return super().perform()
+
+
+class ThreadJob(AppJob):
+    """A job run by a thread of `--threads`: the pool's connections are this process's own."""
+
+    forked = False
+
+
+class ThreadWorker(SimpleWorker):
+    """One thread of `--threads N`: an RQ worker that runs its jobs in its own thread. Its time
+    limit is kept by a timer (signals reach the main thread only); it does not install signal
+    handlers (the main thread asks it to `stop_soon`), and an idle one looks for that request
+    every IDLE_WAIT seconds. `started` is set once it has registered (and started RQ's
+    scheduler, if it runs it)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def __init__(self, *args: Any, started: threading.Event | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.started = started or threading.Event()
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return IDLE_WAIT
+
+    def _install_signal_handlers(self) -> None:
+        self.started.set()  # the last step before the work loop
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        # called before each wait for a job and after each job: where an idle worker stops
+        if self._stop_requested and self.get_state() == WorkerStatus.IDLE:
+            raise StopRequested()
+        super().heartbeat(timeout, pipeline)
+
+    def stop_soon(self) -> None:
+        """Stop after the job in hand (a warm shutdown), or within IDLE_WAIT when idle."""
+        self._stop_requested = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-scheduler", action="store_true", help="also run RQ's scheduler")
     parser.add_argument(
         "--cron", action="store_true", help="run the scheduler process (no jobs) instead"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N jobs at a time in threads of this process, without forking (the mail queue)",
     )
     args = parser.parse_args(argv)
     url = app.config.get("REDIS_URL")
@@ -77,16 +142,30 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= nice <= 19:
         print(f"worker.py: PLANNER_WORKER_NICE={nice} is not between 0 and 19", file=sys.stderr)
         return 2
+    if not 0 <= args.threads <= MAX_THREADS:
+        print(f"worker.py: --threads takes 1 to {MAX_THREADS}", file=sys.stderr)
+        return 2
     os.nice(nice)  # page views first where the web app shares the machine
     queues = [Queue(name, connection=connection) for name in args.queues]
+    if args.threads:
+        return work_threads(connection, queues, args.burst, args.with_scheduler, args.threads)
     return work(connection, queues, args.burst, args.with_scheduler)
 
 
-def work(connection: Redis, queues: list[Queue], burst: bool, with_scheduler: bool) -> int:
+def work(
+    connection: Redis,
+    queues: list[Queue],
+    burst: bool,
+    with_scheduler: bool,
+    make: Callable[[], Worker | ThreadWorker] | None = None,
+    wait: Callable[[Redis], bool] | None = None,
+) -> int:
     """Run RQ workers one after the other: a new one when the last gave up because Redis went
-    away (once Redis answers again), until one stops on request or, in burst mode, is done."""
+    away (once Redis answers again), until one stops on request or, in burst mode, is done.
+    `make` makes each worker (a forking one by default); `wait` waits for Redis, False when
+    the process is stopping meanwhile (by default the wait ends the process on a signal)."""
     while True:
-        worker = Worker(queues, connection=connection, job_class=AppJob)
+        worker = make() if make else Worker(queues, connection=connection, job_class=AppJob)
         try:
             worker.work(burst=burst, with_scheduler=with_scheduler)
         except (RedisDown, RedisSlow) as exc:
@@ -97,8 +176,79 @@ def work(connection: Redis, queues: list[Queue], burst: bool, with_scheduler: bo
         if burst or up:  # done, or stopped on request (or for a reason of its own)
             return 0 if up else 1
         log.error("waiting for Redis to answer again")
-        _wait_for(connection)
+        if not (wait or _wait_for)(connection):
+            return 0
         log.info("Redis answers again: starting a new worker")
+
+
+def work_threads(
+    connection: Redis, queues: list[Queue], burst: bool, with_scheduler: bool, threads: int
+) -> int:
+    """`--threads N`: N threads, each running `work` with `ThreadWorker`s inside
+    `one_connection()` (its SMTP connection kept from one message to the next). The first
+    thread runs RQ's scheduler (when asked) and is started alone, so that the scheduler's
+    process is forked before any job runs. The first SIGTERM or SIGINT asks every thread to
+    stop after its job; a second one ends the process at once. Returns 1 when a thread ended
+    because Redis was gone (burst), else 0."""
+    stopping = threading.Event()
+    workers: list[ThreadWorker] = []  # each thread's current worker
+    lock = threading.Lock()
+    codes = [1] * threads
+
+    def make(started: threading.Event) -> ThreadWorker:
+        worker = ThreadWorker(queues, connection=connection, job_class=ThreadJob, started=started)
+        with lock:
+            workers.append(worker)
+            if stopping.is_set():
+                worker.stop_soon()
+        return worker
+
+    def wait(conn: Redis) -> bool:
+        pause = 1.0
+        while not _answers(conn):
+            if stopping.wait(pause):
+                return False
+            pause = min(pause * 2, REDIS_WAIT_MAX)
+        return not stopping.is_set()
+
+    def run(index: int, started: threading.Event) -> None:
+        try:
+            with one_connection():
+                scheduler = with_scheduler and index == 0
+                codes[index] = work(
+                    connection, queues, burst, scheduler, lambda: make(started), wait
+                )
+        except Exception:
+            log.exception("worker thread %d stopped", index)
+        finally:
+            started.set()
+
+    def stop(signum: int, _frame: Any) -> None:
+        if stopping.is_set():
+            log.warning("stopping at once on a second signal %s", signum)
+            os._exit(1)  # jobs in hand are cut off: RQ finds them abandoned and retries them
+        log.info("signal %s: each thread stops after its job", signum)
+        stopping.set()
+        with lock:
+            for worker in workers:
+                worker.stop_soon()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    running = []
+    for index in range(threads):
+        started = threading.Event()
+        thread = threading.Thread(
+            target=run, args=(index, started), name=f"planner-worker-{index}", daemon=True
+        )
+        thread.start()
+        running.append(thread)
+        if index == 0:
+            started.wait(60)  # the scheduler's process forked before other threads work
+    for thread in running:
+        while thread.is_alive():
+            thread.join(1.0)  # in short steps: the main thread takes the signals
+    return max(codes)
 
 
 def _answers(connection: Redis) -> bool:
@@ -108,8 +258,9 @@ def _answers(connection: Redis) -> bool:
         return False
 
 
-def _wait_for(connection: Redis) -> None:
-    """Until Redis answers; SIGTERM or SIGINT meanwhile end the process (no job is in hand)."""
+def _wait_for(connection: Redis) -> bool:
+    """Until Redis answers (True); SIGTERM or SIGINT meanwhile end the process (no job is in
+    hand)."""
 
     def leave(signum: int, _frame: Any) -> None:
         log.info("stopping on signal %s while waiting for Redis", signum)
@@ -121,6 +272,7 @@ def _wait_for(connection: Redis) -> None:
     while not _answers(connection):
         time.sleep(pause)
         pause = min(pause * 2, REDIS_WAIT_MAX)
+    return True
 
 
 def run_cron(connection: Redis) -> int:

@@ -2,6 +2,7 @@
 (never asserts times).
 
     .venv/bin/python bench/digest.py [--sizes 1000,5000,10000] [--events-per-user 5] [--batch 500]
+    .venv/bin/python bench/digest.py --via worker [--sizes 1000] [--threads 4]
 
 For each size: a child process seeds a fresh SQLite database with that many users (homes in
 Berlin and six time zones, every digest due at NOW) and 5 events each (events are per-user
@@ -21,16 +22,28 @@ suggestions) before the clock runs for that batch; reading those rows is reporte
 stream in batches; no message is kept after it is sent. Peak
 memory is the sending process's VmHWM, for each size.
 
-`--phase seed|send|sink --workdir DIR ...` runs one child (internal).
+`--via worker` measures the deployed path instead, end to end: Redis (the machine's, database 1,
+flushed), the real fan-out (`send_digests` queues one job per due user on the mail queue; its
+time is reported), then the real `worker.py --burst mail` sends them all: each job reads its
+user, ranks their events (the ranking is timed here: nothing is precomputed), composes, claims
+and sends. Once with `--threads N` (N jobs at a time in one process, each thread keeping its
+SMTP connection) for each size, and once as a forking worker (a work horse and a new SMTP
+connection per job) on the first size, as the baseline. A worker's start-up and exit on an
+empty queue are timed on their own and taken off (`net`). Each run starts from a copy of the
+same seeded database.
+
+`--phase seed|send|sink|queue --workdir DIR ...` runs one child (internal).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,6 +64,10 @@ TITLES = ("PyBerlin Talks: Typed Python", "Rust Meetup Berlin: async in practice
 TARGET_PER_S = 100.0
 BASE_URL = "https://planner.example.org"
 STARTED = time.perf_counter()
+ROOT = Path(__file__).resolve().parent.parent
+REDIS = "redis://127.0.0.1:6379/1"  # flushed: the same database as bench/scale.py
+SECRET = "bench-" + "k" * 26
+MAIL_FROM = "planner <digest@planner.example.org>"
 
 
 def progress(message: str) -> None:
@@ -67,19 +84,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def make_app(workdir: str, smtp_url: str | None = None) -> Any:
+def make_app(workdir: str, smtp_url: str | None = None, redis_url: str | None = None) -> Any:
     from planner import create_app
 
     return create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "bench-" + "k" * 26,
+            "SECRET_KEY": SECRET,
             "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "INSTANCE_PATH": f"{workdir}/instance",
-            "REDIS_URL": None,
+            "REDIS_URL": redis_url,
             "SMTP_URL": smtp_url,
             "BASE_URL": BASE_URL,
-            "MAIL_FROM": "planner <digest@planner.example.org>",
+            "MAIL_FROM": MAIL_FROM,
         },
         serving=False,
     )
@@ -94,19 +111,24 @@ def phase_seed(args: argparse.Namespace) -> dict[str, Any]:
 
     from planner import db
     from planner.db import upgrade
-    from planner.models import Event, User
+    from planner.models import Contact, ContactEvidence, Event, Goal, User
 
     app = make_app(args.workdir)
     upgrade(app.config["DATABASE_URL"])
     rng = random.Random(args.users)
     begin = time.perf_counter()
+    per = args.events_per_user
     with app.app_context():
         session = db.session()
         for first in range(1, args.users + 1, args.batch):
             ids = range(first, min(first + args.batch, args.users + 1))
             session.execute(insert(User), [_user(n, rng) for n in ids])
-            events = [_event(n, k, rng) for n in ids for k in range(args.events_per_user)]
+            events = [_event(n, k, per, rng) for n in ids for k in range(per)]
             session.execute(insert(Event), events)
+            session.execute(insert(Goal), [goal for n in ids for goal in _goals(n)])
+            session.execute(insert(Contact), [c for n in ids for c in _contacts(n, rng)])
+            evidence = [_evidence(n, k, per) for n in ids for k in range(per)]
+            session.execute(insert(ContactEvidence), evidence)
             session.commit()
     return {"users": args.users, "events": args.users * args.events_per_user,
             "seconds": round(time.perf_counter() - begin, 2)}  # fmt: skip
@@ -126,11 +148,12 @@ def _user(number: int, rng: random.Random) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _event(owner: int, k: int, rng: random.Random) -> dict[str, Any]:
+def _event(owner: int, k: int, per: int, rng: random.Random) -> dict[str, Any]:
     where = ("near", "near", "near", "far", "online")[k % 5]
     lat, lon = {"near": (52.52, 13.40), "far": (48.14, 11.58), "online": (None, None)}[where]
     start = NOW + timedelta(days=1 + 4 * k, hours=rng.randint(5, 8))
     return {
+        "id": (owner - 1) * per + k + 1,
         "owner_id": owner, "fingerprint": f"{owner}-{k}", "title": TITLES[(owner + k) % 8],
         "start": start, "end": start + timedelta(hours=2), "timezone": "Europe/Berlin",
         "venue": "Kiezwerk Coworking" if lat else None,
@@ -142,6 +165,37 @@ def _event(owner: int, k: int, rng: random.Random) -> dict[str, Any]:
         "updated_at": NOW,
         "description": "Talks and a drink afterwards. Talk by Hanna Vogel (Zalando) on typed "
                        "Python in production; organized by Jonas Weber.",
+    }  # fmt: skip
+
+
+def _goals(owner: int) -> list[dict[str, Any]]:
+    """What `--via worker` ranks against (the process mode's answers are made up front)."""
+    return [
+        {"owner_id": owner, "text": "meet Python developers", "priority": 1, "created_at": NOW},
+        {"owner_id": owner, "text": "learn about ML in production", "priority": 2,
+         "created_at": NOW},
+    ]  # fmt: skip
+
+
+def _contacts(owner: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Two contacts in Berlin: Hanna Vogel speaks at each of the user's events."""
+    where = {"city": "Berlin", "geocoded_at": NOW, "created_at": NOW, "updated_at": NOW}
+    return [
+        {"id": 2 * owner - 1, "owner_id": owner, "name": "Hanna Vogel", "company": "Zalando",
+         "tie": "close", "tags": ["python"], "lat": 52.52 + rng.uniform(-0.05, 0.05),
+         "lon": 13.40 + rng.uniform(-0.05, 0.05), **where},
+        {"id": 2 * owner, "owner_id": owner, "name": "Mehmet Aydın", "company": "Mobimeo",
+         "tie": "regular", "tags": ["polars"], "lat": 52.50, "lon": 13.45, **where},
+    ]  # fmt: skip
+
+
+def _evidence(owner: int, k: int, per: int) -> dict[str, Any]:
+    """Hanna Vogel speaking at the user's k-th event, as `update_evidence` finds it."""
+    return {
+        "event_id": (owner - 1) * per + k + 1, "contact_id": 2 * owner - 1, "owner_id": owner,
+        "role": "speaker", "strength": 1.0,
+        "evidence": 'the description says: "Talk by Hanna Vogel (Zalando)" — "Zalando", as in '
+                    "your contacts",
     }  # fmt: skip
 
 
@@ -283,6 +337,14 @@ class Counter:
     def __init__(self) -> None:
         self.messages = 0
         self.bytes = 0
+        self.connections = 0
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1  # one EHLO per connection (and one more after STARTTLS)
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.messages += 1
@@ -302,7 +364,147 @@ def phase_sink(args: argparse.Namespace) -> dict[str, Any]:
     print("ready", flush=True)
     stop.wait()
     controller.stop()
-    return {"messages": counter.messages, "bytes": counter.bytes, "cpu_s": time.process_time()}
+    return {
+        "messages": counter.messages,
+        "bytes": counter.bytes,
+        "cpu_s": time.process_time(),
+        "connections": counter.connections,
+    }
+
+
+# --- through Redis and the real worker ---------------------------------------------------------
+
+
+def phase_queue(args: argparse.Namespace) -> dict[str, Any]:
+    """The real fan-out: `send_digests` queues one `send_digest` job per due user."""
+    from planner.schedule import send_digests
+
+    app = make_app(args.workdir, f"smtp://127.0.0.1:{args.port}", args.redis)
+    with app.app_context():
+        begin = time.perf_counter()
+        said = send_digests(NOW.isoformat())
+    return {**said, "seconds": time.perf_counter() - begin}
+
+
+def worker_env(workdir: str, port: int, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_")}
+    settings = {
+        "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
+        "INSTANCE_PATH": f"{workdir}/instance",
+        "REDIS_URL": redis_url,
+        "SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "BASE_URL": BASE_URL,
+        "MAIL_FROM": MAIL_FROM,
+        "SECRET_KEY": SECRET,
+        "WORKER_NICE": "0",  # the sink runs at 0 too: the worker's own pace
+    }
+    env.update({f"PLANNER_{name}": value for name, value in settings.items()})
+    return env
+
+
+def run_worker(workdir: str, port: int, redis_url: str, threads: int) -> tuple[float, float]:
+    """`worker.py --burst [--threads N] mail` until it exits: (wall seconds, its CPU seconds,
+    the work horses' included)."""
+    command = [sys.executable, str(ROOT / "worker.py"), "--burst"]
+    command += ["--threads", str(threads)] if threads else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    begin = time.perf_counter()
+    with open(Path(workdir) / "worker.log", "ab") as log:
+        subprocess.run([*command, "mail"], cwd=ROOT, env=worker_env(workdir, port, redis_url),
+                       stdout=subprocess.DEVNULL, stderr=log, check=True)  # fmt: skip
+    seconds = time.perf_counter() - begin
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def seed_copy(workdir: Path) -> None:
+    """The seeded database, whole in one file (its write-ahead log written back), as
+    `seed.sqlite3`: each round starts from a copy."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(workdir / "bench.sqlite3")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")  # no log beside the copies
+    os.replace(workdir / "bench.sqlite3", workdir / "seed.sqlite3")
+
+
+def run_via_worker(
+    args: argparse.Namespace, workdir: str, users: int, threads: int
+) -> dict[str, Any]:
+    """One round on a copy of the seeded database: fan-out, then one worker sends them all."""
+    from redis import Redis
+
+    for leftover in ("bench.sqlite3-wal", "bench.sqlite3-shm"):  # the last round's
+        (Path(workdir) / leftover).unlink(missing_ok=True)
+    shutil.copyfile(Path(workdir) / "seed.sqlite3", Path(workdir) / "bench.sqlite3")
+    redis = Redis.from_url(args.redis)
+    redis.flushdb()
+    port = free_port()
+    sink = subprocess.Popen(child("sink", args, workdir, port=port), stdout=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+    try:
+        empty = run_worker(workdir, port, args.redis, threads)  # start-up and exit alone
+        label = f"--threads {threads}" if threads else "forking"
+        progress(f"{users} users, {label}: queueing")
+        queued = last_json(subprocess.run(child("queue", args, workdir, port=port), check=True,
+                                          stdout=subprocess.PIPE, text=True).stdout)  # fmt: skip
+        progress(f"{users} users, {label}: {queued['due']} queued; worker sending")
+        seconds, cpu = run_worker(workdir, port, args.redis, threads)
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        counted = last_json(sink.communicate(timeout=60)[0])
+        redis.flushdb()
+    net = max(seconds - empty[0], 1e-9)
+    progress(f"{users} users, {label}: {counted['messages']} sent in {seconds:.1f} s")
+    return {
+        "users": users, "worker": label, "queued": queued["due"],
+        "queue_seconds": round(queued["seconds"], 2),
+        "queued_per_s": round(queued["due"] / max(queued["seconds"], 1e-9), 1),
+        "messages": counted["messages"], "worker_seconds": round(seconds, 2),
+        "empty_worker_seconds": round(empty[0], 2),
+        "messages_per_s": round(counted["messages"] / seconds, 1),
+        "messages_per_s_net": round(counted["messages"] / net, 1),
+        "worker_cpu_s": round(cpu - empty[1], 2),
+        "messages_per_worker_cpu_s": round(counted["messages"] / max(cpu - empty[1], 1e-9), 1),
+        "smtp_server_cpu_s": round(counted["cpu_s"], 2),
+        "smtp_connections": counted["connections"],
+    }  # fmt: skip
+
+
+def run_worker_bench(args: argparse.Namespace) -> dict[str, Any]:
+    from redis import Redis
+
+    Redis.from_url(args.redis).ping()  # a clear error now rather than after seeding
+    load = [round(x, 2) for x in os.getloadavg()]
+    runs = []
+    for n, users in enumerate(int(n) for n in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory(prefix="planner-bench-digest-") as workdir:
+            progress(f"{users} users: seeding")
+            subprocess.run(child("seed", args, workdir, users=users), check=True,
+                           stdout=subprocess.PIPE, text=True)  # fmt: skip
+            seed_copy(Path(workdir))
+            if n == 0:
+                runs.append(run_via_worker(args, workdir, users, 0))
+            runs.append(run_via_worker(args, workdir, users, args.threads))
+    base, threaded = runs[0], [run for run in runs if run["worker"] != "forking"]
+    return {
+        "what": "the deployed path: send_digests queues one job per due user on Redis, then "
+                "one worker.py --burst process sends them all to a local SMTP server (aiosmtpd, "
+                "another process); each job reads its user, ranks their events, composes, "
+                "claims the (user, week) row and sends",
+        "database": "SQLite file (a copy of the same seeded database for each run)",
+        "redis": args.redis + " (flushed)", "threads": args.threads,
+        "now": NOW.isoformat(), "events_per_user": args.events_per_user,
+        "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count(),
+                    "load_average_before": load,
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "runs": runs,
+        "threaded_vs_forking_same_size": round(
+            threaded[0]["messages_per_s_net"] / max(base["messages_per_s_net"], 1e-9), 2),
+        "net": "messages_per_s_net takes off the time a worker needs to start and to exit on "
+               "an empty queue (empty_worker_seconds, measured in the same round)",
+    }  # fmt: skip
 
 
 # --- the whole benchmark ------------------------------------------------------------------------
@@ -311,6 +513,7 @@ def phase_sink(args: argparse.Namespace) -> dict[str, Any]:
 def child(phase: str, args: argparse.Namespace, workdir: str, **more: Any) -> list[str]:
     command = [sys.executable, __file__, "--phase", phase, "--workdir", workdir]
     command += ["--batch", str(args.batch), "--events-per-user", str(args.events_per_user)]
+    command += ["--redis", args.redis]
     for name, value in more.items():
         command += [f"--{name}", str(value)]
     return command
@@ -400,7 +603,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="1000,5000,10000", help="user counts, one run each")
     parser.add_argument("--events-per-user", type=int, default=5)
     parser.add_argument("--batch", type=int, default=500, help="users read at once")
-    parser.add_argument("--phase", choices=["seed", "send", "sink"], help=argparse.SUPPRESS)
+    parser.add_argument("--via", choices=["process", "worker"], default="process",
+                        help="process: send in this process (the target's figure); worker: "
+                             "through Redis and worker.py")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=4, help="--via worker: worker threads")
+    parser.add_argument("--redis", default=REDIS, help="--via worker: a Redis database to flush")
+    parser.add_argument("--phase", choices=["seed", "send", "sink", "queue"],
+                        help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--users", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -410,10 +619,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.phase:
-        run = {"seed": phase_seed, "send": phase_send, "sink": phase_sink}[args.phase]
+        run = {"seed": phase_seed, "send": phase_send, "sink": phase_sink,
+               "queue": phase_queue}[args.phase]  # fmt: skip
         print(json.dumps(run(args)))
         return 0
-    print(json.dumps(run_bench(args), indent=2, ensure_ascii=False))
+    bench = run_worker_bench if args.via == "worker" else run_bench
+    print(json.dumps(bench(args), indent=2, ensure_ascii=False))
     return 0
 
 

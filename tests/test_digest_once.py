@@ -295,10 +295,48 @@ def forget_digest_jobs(connection: Any) -> None:
         connection.delete(key)
 
 
-def run_worker(app: Flask) -> subprocess.CompletedProcess[str]:
+@pytest.mark.redis
+def test_a_threaded_mail_worker_sends_each_due_digest_once_over_connections_it_keeps(
+    tmp_path: Path, sink: Sink
+) -> None:
+    """`worker.py --threads 2 mail`: the round and four users' digests, run two at a time in
+    one process; each digest goes out once, and each thread opens one SMTP connection for all
+    the messages it sends (a forking worker opens one per message)."""
+    problem = redis_error()
+    if problem:
+        need("Redis", problem)
+    from redis import Redis
+
+    connection = Redis.from_url(REDIS_URL)
+    forget_digest_jobs(connection)
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, OWNER_EMAIL="ann@example.org",
+                   SMTP_URL=sink.url(), BASE_URL=BASE, REDIS_URL=REDIS_URL)  # fmt: skip
+    try:
+        with app.app_context():
+            now = datetime.now(UTC)
+            people = ["ann@example.org", "bob@example.org", "cem@example.org", "dia@example.org"]
+            for email in people:
+                due_now(plan_for(email, now), now)
+            run_tick(now)  # queues the round on the mail queue; the worker runs it, then each
+            worker = run_worker(app, "--threads", "2")
+            assert worker.returncode == 0, worker.stderr
+            assert sorted(r.recipients[0] for r in sink.received) == people
+            assert len({r.message["Message-ID"] for r in sink.received}) == 4
+            assert [r.status for r in rows()] == ["sent"] * 4
+            assert 1 <= sink.hellos <= 2  # one connection per thread, kept between messages
+            again = run_worker(app, "--threads", "2")  # nothing left to do: nothing sent
+            assert again.returncode == 0, again.stderr
+            assert len(sink.received) == 4
+            close(app)
+    finally:
+        forget_digest_jobs(connection)
+        connection.close()
+
+
+def run_worker(app: Flask, *options: str) -> subprocess.CompletedProcess[str]:
     env = child_env(app, REDIS_URL=REDIS_URL, DEBUG="1")
     return subprocess.run(  # noqa: S603
-        [sys.executable, "worker.py", "--burst", "mail"],
+        [sys.executable, "worker.py", "--burst", *options, "mail"],
         cwd=ROOT,
         env=env,
         capture_output=True,

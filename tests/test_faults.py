@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -658,6 +659,43 @@ def lost_mid_job(
     wait_for(lambda: idle(redis.client), "its follow-up jobs", worker.log)
     assert count(ContactEvidence, ContactEvidence.event_id.in_(of_d)) == len(V1)
     return slow
+
+
+def test_a_threaded_worker_keeps_time_limits_outlives_redis_and_stops_after_its_jobs(
+    tmp_path: Path, private_redis: PrivateRedis
+) -> None:
+    """`worker.py --threads 2` (the mail queue's worker, no fork): a job over its time limit is
+    stopped by the timer and fails while the other thread's job finishes; Redis killed in the
+    middle of a job, the process waits for it and, restarted, takes the next job; SIGTERM lets
+    the job in hand finish, then every thread stops and unregisters."""
+    from rq import Worker
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, REDIS_URL=private_redis.url)
+    fetch = Queue("fetch", connection=private_redis.client)
+    with app.app_context(), WorkerProcess(app, "--threads", "2", "fetch") as worker:
+        workers = lambda: {w.name for w in Worker.all(connection=private_redis.client)}  # noqa: E731
+        wait_for(lambda: len(workers()) == 2, "two threads to register", worker.log)
+        endless = fetch.enqueue("tests.jobs.spin", 600, job_timeout=2)
+        short = fetch.enqueue("tests.jobs.spin", 0.5)
+        wait_for(lambda: status_of(endless) == "failed", "the time limit", worker.log)
+        assert "JobTimeoutException" in (endless.latest_result().exc_string or "")
+        assert status_of(short) == "finished" and short.return_value() == 0.5
+        cut = fetch.enqueue("tests.jobs.spin", 3)
+        wait_for(lambda: status_of(cut) == "started", "a job to start", worker.log)
+        private_redis.kill()
+        wait_for(lambda: "waiting for Redis" in worker.log(), "the thread to wait", worker.log)
+        private_redis.start()
+        after = fetch.enqueue("tests.jobs.spin", 0.1)
+        wait_for(lambda: status_of(after) == "finished", "the next job", worker.log)
+        last = fetch.enqueue("tests.jobs.spin", 2)
+        wait_for(lambda: status_of(last) == "started", "a last job to start", worker.log)
+        worker.process.terminate()
+        assert worker.process.wait(WAIT) == 0, worker.log()
+        assert status_of(last) == "finished"  # the job in hand was let finish
+        # left registered: only the worker that lost Redis (it could not say it was going)
+        assert workers() <= set(re.findall(r"worker (\w+) lost Redis", worker.log())), worker.log()
+        assert "each thread stops after its job" in worker.log()
+        close(app)
 
 
 # --- 4. the database unavailable for a few seconds ---------------------------------------------
