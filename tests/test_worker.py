@@ -193,3 +193,20 @@ def test_two_schedulers_queue_a_due_refresh_once(
     assert sorted(j.split("-")[0] for j in done if j.startswith("refresh-")) == ["refresh"]
     db.session().expire_all()
     assert db.session().get(Source, source.id).events_found == 5
+
+
+def test_a_thread_count_out_of_range_is_refused_with_a_message(redis_app: Flask) -> None:
+    env = dict(os.environ, PLANNER_DATABASE_URL=redis_app.config["DATABASE_URL"],
+               PLANNER_REDIS_URL=REDIS_URL, PLANNER_DEBUG="1")  # fmt: skip
+    for count in ("-1", "33"):
+        refused = subprocess.run(
+            [sys.executable, "worker.py", "--burst", "--threads", count, "mail"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert refused.returncode == 2
+        assert "--threads takes 1 to 32" in refused.stderr
