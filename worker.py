@@ -33,6 +33,7 @@ Needs PLANNER_REDIS_URL; the database is PLANNER_DATABASE_URL as for the web app
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -49,7 +50,6 @@ from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
-from rq.worker import WorkerStatus
 
 import planner.db
 import planner.jobs  # preloaded: the forked work horse starts jobs at once
@@ -60,7 +60,7 @@ from planner.smtp import one_connection
 log = logging.getLogger("planner.worker")
 REDIS_WAIT_MAX = 30.0  # seconds between two tries to reach Redis again, at most
 IDLE_WAIT = 5  # seconds an idle thread of `--threads` waits for a job before it looks again
-MAX_THREADS = 32
+MAX_THREADS = 8  # each thread's job holds a database connection: the pool has 5 (+10 at need)
 app = create_app()
 load_index()  # the offline gazetteer, built once here instead of in every forked job
 
@@ -85,10 +85,11 @@ class ThreadJob(AppJob):
 
 class ThreadWorker(SimpleWorker):
     """One thread of `--threads N`: an RQ worker that runs its jobs in its own thread. Its time
-    limit is kept by a timer (signals reach the main thread only); it does not install signal
-    handlers (the main thread asks it to `stop_soon`), and an idle one looks for that request
-    every IDLE_WAIT seconds. `started` is set once it has registered (and started RQ's
-    scheduler, if it runs it)."""
+    limit is kept by a timer (signals reach the main thread only): the job is stopped between
+    two Python steps, so a call blocked in C (a socket read, a query) ends by its own timeout.
+    It installs no signal handlers (the main thread asks it to `stop_soon`); an idle one
+    looks for that request every IDLE_WAIT seconds. `started` is set once it has registered
+    (and started RQ's scheduler, if it runs it)."""
 
     death_penalty_class = TimerDeathPenalty
 
@@ -96,18 +97,21 @@ class ThreadWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.started = started or threading.Event()
 
-    @property
-    def dequeue_timeout(self) -> int:
-        return IDLE_WAIT
-
     def _install_signal_handlers(self) -> None:
         self.started.set()  # the last step before the work loop
 
-    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        # called before each wait for a job and after each job: where an idle worker stops
-        if self._stop_requested and self.get_state() == WorkerStatus.IDLE:
-            raise StopRequested()
-        super().heartbeat(timeout, pipeline)
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> Any:
+        """RQ's wait for a job, in spans of IDLE_WAIT: between two, a stop request ends the
+        wait (a job once taken is always run). `--burst` (no timeout) looks once."""
+        while True:
+            if self._stop_requested:
+                raise StopRequested()
+            span = IDLE_WAIT if max_idle_time is None else min(IDLE_WAIT, max_idle_time)
+            found = super().dequeue_job_and_maintain_ttl(timeout, span)
+            if found is not None or timeout is None or max_idle_time is not None:
+                return found
 
     def stop_soon(self) -> None:
         """Stop after the job in hand (a warm shutdown), or within IDLE_WAIT when idle."""
@@ -143,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worker.py: PLANNER_WORKER_NICE={nice} is not between 0 and 19", file=sys.stderr)
         return 2
     if not 0 <= args.threads <= MAX_THREADS:
-        print(f"worker.py: --threads takes 1 to {MAX_THREADS}", file=sys.stderr)
+        print(f"worker.py: --threads takes 1 to {MAX_THREADS} (0: a work horse per job)",
+              file=sys.stderr)  # fmt: skip
         return 2
     os.nice(nice)  # page views first where the web app shares the machine
     queues = [Queue(name, connection=connection) for name in args.queues]
@@ -185,15 +190,17 @@ def work_threads(
     connection: Redis, queues: list[Queue], burst: bool, with_scheduler: bool, threads: int
 ) -> int:
     """`--threads N`: N threads, each running `work` with `ThreadWorker`s inside
-    `one_connection()` (its SMTP connection kept from one message to the next). The first
-    thread runs RQ's scheduler (when asked) and is started alone, so that the scheduler's
-    process is forked before any job runs. The first SIGTERM or SIGINT asks every thread to
-    stop after its job; a second one ends the process at once. Returns 1 when a thread ended
-    because Redis was gone (burst), else 0."""
+    `one_connection()` (its SMTP connection kept from one message to the next), a new worker
+    when one ends on its own (unless stopping, or in burst mode). The first thread runs RQ's
+    scheduler (when asked) and is started alone, so that the scheduler's process is forked
+    before any job runs. The first SIGTERM or SIGINT asks every thread to stop after its job;
+    another one, a second or more later, ends the process at once (the scheduler's process
+    with it). Returns 1 when a thread ended because Redis was gone (burst), else 0."""
     stopping = threading.Event()
-    workers: list[ThreadWorker] = []  # each thread's current worker
+    workers: list[ThreadWorker] = []  # each thread's workers
     lock = threading.Lock()
     codes = [1] * threads
+    first_signal = [0.0]
 
     def make(started: threading.Event) -> ThreadWorker:
         worker = ThreadWorker(queues, connection=connection, job_class=ThreadJob, started=started)
@@ -212,21 +219,35 @@ def work_threads(
         return not stopping.is_set()
 
     def run(index: int, started: threading.Event) -> None:
-        try:
-            with one_connection():
-                scheduler = with_scheduler and index == 0
-                codes[index] = work(
-                    connection, queues, burst, scheduler, lambda: make(started), wait
-                )
-        except Exception:
-            log.exception("worker thread %d stopped", index)
-        finally:
-            started.set()
+        scheduler = with_scheduler and index == 0
+        while True:
+            try:
+                with one_connection():
+                    code = work(connection, queues, burst, scheduler, lambda: make(started), wait)
+            except Exception:
+                log.exception("worker thread %d: its worker failed", index)
+                code = 1
+            finally:
+                started.set()
+            if burst or stopping.is_set():
+                codes[index] = code
+                return
+            log.error("worker thread %d: its worker ended; starting a new one", index)
+            stopping.wait(1.0)
 
     def stop(signum: int, _frame: Any) -> None:
         if stopping.is_set():
-            log.warning("stopping at once on a second signal %s", signum)
+            if time.monotonic() - first_signal[0] < 1.0:
+                return  # the same stop, said twice (RQ's shutdown command, a supervisor)
+            log.warning("stopping at once on another signal %s", signum)
+            with lock:
+                forked = [w.scheduler._process for w in workers if w.scheduler is not None]
+            for process in forked:
+                if process is not None and process.pid:
+                    with contextlib.suppress(OSError):
+                        os.kill(process.pid, signal.SIGTERM)
             os._exit(1)  # jobs in hand are cut off: RQ finds them abandoned and retries them
+        first_signal[0] = time.monotonic()
         log.info("signal %s: each thread stops after its job", signum)
         stopping.set()
         with lock:
@@ -237,6 +258,9 @@ def work_threads(
         signal.signal(sig, stop)
     running = []
     for index in range(threads):
+        if stopping.is_set():
+            codes[index] = 0
+            continue
         started = threading.Event()
         thread = threading.Thread(
             target=run, args=(index, started), name=f"planner-worker-{index}", daemon=True
