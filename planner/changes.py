@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case, event, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from planner.models import (
     Contact,
@@ -147,7 +147,12 @@ def _bump(session: Session) -> None:
     )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous: SessionTransaction) -> None:
+    """The whole transaction rolled back: nothing of it is kept, nothing to bump. A savepoint's
+    rollback (`begin_nested`) keeps what came before it, and its notes with it (a note for
+    what the savepoint undid only bumps a version once too often)."""
+    if previous.nested:
+        return
     session.info.pop(KEY, None)
     session.info.pop(EVENTS_KEY, None)

@@ -94,7 +94,7 @@ class Relay:
         except BaseException as exc:
             if connection is not None:
                 _close(connection)
-            if isinstance(exc, OSError | smtplib.SMTPException):
+            if isinstance(exc, Exception):  # nothing of the message went out
                 raise MailError(self.where, _words(exc, self.timeout)) from exc
             raise
         self._hand_over(connection, message, to)
@@ -109,7 +109,7 @@ class Relay:
             _transfer(connection, message, to)
         except BaseException as exc:
             _close(connection)
-            if not isinstance(exc, OSError | smtplib.SMTPException):
+            if not isinstance(exc, Exception):
                 raise
             closed = isinstance(exc, OSError | smtplib.SMTPServerDisconnected)
             if stale_ok and closed and not connection.in_data:
@@ -210,7 +210,11 @@ def _envelope(connection: _SMTP | _SMTPS, message: EmailMessage, to: str) -> tup
     if "Bcc" in message or "Resent-Bcc" in message:  # for the envelope only, never shown
         message = copy.copy(message)
         del message["Bcc"], message["Resent-Bcc"]
-    sender = (message["Sender"] or message["From"]).addresses[0].addr_spec
+    header = message["Sender"] or message["From"]
+    addresses = header.addresses if header is not None else ()
+    if not addresses:
+        raise ValueError("the message names no sender address (From or Sender)")
+    sender = addresses[0].addr_spec
     unicode = not (sender + to).isascii()
     data = flatten(message, utf8=unicode)
     connection.ehlo_or_helo_if_needed()

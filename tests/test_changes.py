@@ -127,6 +127,31 @@ def test_the_events_version_rises_only_with_what_may_change_the_events(
     step(lambda: setattr(the_event(), "description", "Bring a laptop."), events=True)
 
 
+def test_a_savepoint_rolled_back_keeps_the_changes_before_it_to_bump(any_app: Flask) -> None:
+    """A change, then a savepoint that fails (as the geocoding cache's insert may): the change
+    is committed, and so is its version bump; a whole rollback bumps nothing."""
+    session = db.session()
+    me = owner(session)
+    session.commit()
+    before = versions_of(session, me.id)
+    session.add(Goal(owner_id=me.id, text="meet Rust people", priority=1))
+    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(Goal(owner_id=me.id, text="meet Go people", priority=2))
+            raise LookupError("undone")
+    except LookupError:
+        pass
+    session.commit()
+    assert [g.text for g in session.scalars(select(Goal))] == ["meet Rust people"]
+    assert versions_of(session, me.id) == (before[0] + 1, before[1])
+    session.add(Goal(owner_id=me.id, text="meet Go people", priority=2))
+    session.flush()
+    session.rollback()
+    session.commit()
+    assert versions_of(session, me.id) == (before[0] + 1, before[1])
+
+
 def test_sequence_rises_when_time_or_place_changes(any_app: Flask, tmp_path: Path) -> None:
     session = db.session()
     source = add_file_source(session, owner(session), tmp_path / "a.ics", "ical", "feed")

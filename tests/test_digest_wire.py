@@ -150,10 +150,25 @@ def test_no_line_break_reaches_a_command() -> None:
     server = Sink(pipelining=True)
     controller = server.start()
     try:
-        with pytest.raises(ValueError, match="line break"):
+        with pytest.raises(MailError, match="line break"):
             Relay.from_url(server.url()).send(
                 message(), "", "ann@example.org\r\nRCPT TO:<victim@victim.example>"
             )
+    finally:
+        controller.stop()
+    assert server.received == [] and not server.data_started.is_set()
+
+
+def test_a_message_that_cannot_go_out_is_a_failure_said_in_words() -> None:
+    """A message that names no sender address fails before any command: MailError (the digest
+    row is marked failed, for a person to see), not an error that would leave it "sending"."""
+    server = Sink(pipelining=True)
+    controller = server.start()
+    nobody = message()
+    nobody.replace_header("From", "undisclosed-recipients:;")
+    try:
+        with pytest.raises(MailError, match="names no sender address"):
+            Relay.from_url(server.url()).send(nobody, "", "ann@example.org")
     finally:
         controller.stop()
     assert server.received == [] and not server.data_started.is_set()
