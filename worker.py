@@ -13,8 +13,9 @@ connection open from one message to the next (`planner.smtp.one_connection`) and
 connections are pooled. That is the worker for the mail queue (`python worker.py --threads 4
 mail`): a digest is one short job per user, and most of its time is spent waiting for the mail
 server's answers, which the other threads fill. A thread's job is stopped at its time limit by
-a timer instead of a signal; SIGTERM or SIGINT lets each thread finish its job and stop, a second
-one stops the process at once (a digest cut off then waits for a person, as after any crash).
+a timer instead of a signal; SIGTERM or SIGINT lets each thread finish its job and stop, another
+one a second or more later stops the process at once (a digest cut off then waits for a person,
+as after any crash).
 
 `--cron` runs RQ's cron scheduler instead: it queues `planner.jobs.tick` every minute, and each
 tick queues what is due (refreshes, geocoding, digests) under ids naming their period, so that
@@ -163,12 +164,12 @@ def work(
     burst: bool,
     with_scheduler: bool,
     make: Callable[[], Worker | ThreadWorker] | None = None,
-    wait: Callable[[Redis], bool] | None = None,
+    stopping: threading.Event | None = None,
 ) -> int:
     """Run RQ workers one after the other: a new one when the last gave up because Redis went
     away (once Redis answers again), until one stops on request or, in burst mode, is done.
-    `make` makes each worker (a forking one by default); `wait` waits for Redis, False when
-    the process is stopping meanwhile (by default the wait ends the process on a signal)."""
+    `make` makes each worker (a forking one by default); `stopping`, when set while waiting for
+    Redis, ends the wait (without it, a signal then ends the process)."""
     while True:
         worker = make() if make else Worker(queues, connection=connection, job_class=AppJob)
         try:
@@ -181,7 +182,7 @@ def work(
         if burst or up:  # done, or stopped on request (or for a reason of its own)
             return 0 if up else 1
         log.error("waiting for Redis to answer again")
-        if not (wait or _wait_for)(connection):
+        if not _wait_for(connection, stopping):
             return 0
         log.info("Redis answers again: starting a new worker")
 
@@ -197,33 +198,26 @@ def work_threads(
     another one, a second or more later, ends the process at once (the scheduler's process
     with it). Returns 1 when a thread ended because Redis was gone (burst), else 0."""
     stopping = threading.Event()
-    workers: list[ThreadWorker] = []  # each thread's workers
+    workers: dict[int, ThreadWorker] = {}  # each thread's current worker
     lock = threading.Lock()
     codes = [1] * threads
     first_signal = [0.0]
 
-    def make(started: threading.Event) -> ThreadWorker:
+    def make(index: int, started: threading.Event) -> ThreadWorker:
         worker = ThreadWorker(queues, connection=connection, job_class=ThreadJob, started=started)
         with lock:
-            workers.append(worker)
+            workers[index] = worker
             if stopping.is_set():
                 worker.stop_soon()
         return worker
-
-    def wait(conn: Redis) -> bool:
-        pause = 1.0
-        while not _answers(conn):
-            if stopping.wait(pause):
-                return False
-            pause = min(pause * 2, REDIS_WAIT_MAX)
-        return not stopping.is_set()
 
     def run(index: int, started: threading.Event) -> None:
         scheduler = with_scheduler and index == 0
         while True:
             try:
                 with one_connection():
-                    code = work(connection, queues, burst, scheduler, lambda: make(started), wait)
+                    code = work(connection, queues, burst, scheduler,
+                                lambda: make(index, started), stopping)  # fmt: skip
             except Exception:
                 log.exception("worker thread %d: its worker failed", index)
                 code = 1
@@ -241,7 +235,7 @@ def work_threads(
                 return  # the same stop, said twice (RQ's shutdown command, a supervisor)
             log.warning("stopping at once on another signal %s", signum)
             with lock:
-                forked = [w.scheduler._process for w in workers if w.scheduler is not None]
+                forked = [w.scheduler._process for w in workers.values() if w.scheduler]
             for process in forked:
                 if process is not None and process.pid:
                     with contextlib.suppress(OSError):
@@ -251,7 +245,7 @@ def work_threads(
         log.info("signal %s: each thread stops after its job", signum)
         stopping.set()
         with lock:
-            for worker in workers:
+            for worker in workers.values():
                 worker.stop_soon()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -282,21 +276,26 @@ def _answers(connection: Redis) -> bool:
         return False
 
 
-def _wait_for(connection: Redis) -> bool:
-    """Until Redis answers (True); SIGTERM or SIGINT meanwhile end the process (no job is in
-    hand)."""
+def _wait_for(connection: Redis, stopping: threading.Event | None = None) -> bool:
+    """Until Redis answers (True), or `stopping` is set meanwhile (False). Without `stopping`
+    (the main thread of a forking worker) SIGTERM or SIGINT end the process: no job is in
+    hand."""
 
     def leave(signum: int, _frame: Any) -> None:
         log.info("stopping on signal %s while waiting for Redis", signum)
         raise SystemExit(0)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, leave)
+    if stopping is None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, leave)
     pause = 1.0
     while not _answers(connection):
-        time.sleep(pause)
+        if stopping is None:
+            time.sleep(pause)
+        elif stopping.wait(pause):
+            return False
         pause = min(pause * 2, REDIS_WAIT_MAX)
-    return True
+    return stopping is None or not stopping.is_set()
 
 
 def run_cron(connection: Redis) -> int:

@@ -247,15 +247,14 @@ def child_env(app: Flask, **settings: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.redis
-def test_the_fan_out_queues_one_job_per_due_user_and_a_worker_sends_each_once(
-    tmp_path: Path, sink: Sink
-) -> None:
+@pytest.fixture
+def on_rq(tmp_path: Path, sink: Sink) -> Iterator[Flask]:
+    """Single-user mode on SQLite, its jobs on this run's Redis (the mail queue and digest jobs
+    emptied before and after), mail to `sink`; the app pushed."""
     problem = redis_error()
     if problem:
         need("Redis", problem)
     from redis import Redis
-    from rq import Queue
 
     connection = Redis.from_url(REDIS_URL)
     forget_digest_jobs(connection)
@@ -263,25 +262,7 @@ def test_the_fan_out_queues_one_job_per_due_user_and_a_worker_sends_each_once(
                    SMTP_URL=sink.url(), BASE_URL=BASE, REDIS_URL=REDIS_URL)  # fmt: skip
     try:
         with app.app_context():
-            now = datetime.now(UTC)
-            ann = ann_due(now)
-            bob = User(email="bob@example.org", timezone="UTC")
-            db.session().add(bob)
-            due_now(bob, now)
-            assert send_digests(now.isoformat())["due"] == 2
-            assert send_digests(now.isoformat())["due"] == 2  # the next round, before a worker
-            mail = Queue("mail", connection=connection)
-            ids = [f"digest-{u.id}-{week_of(now, u.timezone)}-{now:%Y%m%d%H}" for u in (ann, bob)]
-            assert sorted(mail.job_ids) == sorted(ids)
-            later = now + timedelta(hours=1)  # still due: a job lost before its claim is followed
-            assert send_digests(later.isoformat())["due"] == 2
-            assert f"digest-{ann.id}-{week_of(now, ann.timezone)}-{later:%Y%m%d%H}" in mail.job_ids
-            run_tick(now)  # the scheduler's tick queues a round too: the worker runs it
-            assert f"digests-{now:%Y%m%d%H%M}" in mail.job_ids and len(mail.job_ids) == 5
-            worker = run_worker(app)
-            assert worker.returncode == 0, worker.stderr
-            assert [r.recipients for r in sink.received] == [["ann@example.org"]]
-            assert sorted(r.status for r in rows()) == ["empty", "sent"]  # bob: nothing to say
+            yield app
             close(app)
     finally:
         forget_digest_jobs(connection)
@@ -297,45 +278,58 @@ def forget_digest_jobs(connection: Any) -> None:
 
 
 @pytest.mark.redis
+def test_the_fan_out_queues_one_job_per_due_user_and_a_worker_sends_each_once(
+    on_rq: Flask, sink: Sink
+) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    now = datetime.now(UTC)
+    ann = ann_due(now)
+    bob = User(email="bob@example.org", timezone="UTC")
+    db.session().add(bob)
+    due_now(bob, now)
+    assert send_digests(now.isoformat())["due"] == 2
+    assert send_digests(now.isoformat())["due"] == 2  # the next round, before a worker
+    mail = Queue("mail", connection=Redis.from_url(REDIS_URL))
+    ids = [f"digest-{u.id}-{week_of(now, u.timezone)}-{now:%Y%m%d%H}" for u in (ann, bob)]
+    assert sorted(mail.job_ids) == sorted(ids)
+    later = now + timedelta(hours=1)  # still due: a job lost before its claim is followed
+    assert send_digests(later.isoformat())["due"] == 2
+    assert f"digest-{ann.id}-{week_of(now, ann.timezone)}-{later:%Y%m%d%H}" in mail.job_ids
+    run_tick(now)  # the scheduler's tick queues a round too: the worker runs it
+    assert f"digests-{now:%Y%m%d%H%M}" in mail.job_ids and len(mail.job_ids) == 5
+    worker = run_worker(on_rq)
+    assert worker.returncode == 0, worker.stderr
+    assert [r.recipients for r in sink.received] == [["ann@example.org"]]
+    assert sorted(r.status for r in rows()) == ["empty", "sent"]  # bob: nothing to say
+
+
+@pytest.mark.redis
 def test_a_threaded_mail_worker_sends_each_due_digest_once_over_connections_it_keeps(
-    tmp_path: Path, sink: Sink
+    on_rq: Flask, sink: Sink
 ) -> None:
     """`worker.py --threads 2 mail`: four users' digests and a round, run two at a time in one
     process; each digest goes out once, and each thread that sends opens one SMTP connection
     for all the messages it sends (a forking worker opens one per message)."""
-    problem = redis_error()
-    if problem:
-        need("Redis", problem)
-    from redis import Redis
-
-    connection = Redis.from_url(REDIS_URL)
-    forget_digest_jobs(connection)
-    app = make_app(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path, OWNER_EMAIL="ann@example.org",
-                   SMTP_URL=sink.url(), BASE_URL=BASE, REDIS_URL=REDIS_URL)  # fmt: skip
-    try:
-        with app.app_context():
-            now = datetime.now(UTC)
-            people = ["ann@example.org", "bob@example.org", "cem@example.org", "dia@example.org"]
-            for email in people:
-                due_now(plan_for(email, now), now)
-            assert send_digests(now.isoformat())["due"] == 4  # four jobs on the mail queue
-            run_tick(now)  # and the round: the worker runs it too, and it finds them queued
-            worker = run_worker(app, "--threads", "2")
-            assert worker.returncode == 0, worker.stderr
-            assert sorted(r.recipients[0] for r in sink.received) == people
-            assert len({r.message["Message-ID"] for r in sink.received}) == 4
-            assert [r.status for r in rows()] == ["sent"] * 4
-            senders = set(re.findall(r"Worker (\w+): mail: planner\.sending\.send_digest\(",
-                                     worker.stderr))  # fmt: skip
-            assert 1 <= len(senders) <= 2, worker.stderr
-            assert sink.hellos == len(senders)  # one connection per thread, kept between messages
-            again = run_worker(app, "--threads", "2")  # nothing left to do: nothing sent
-            assert again.returncode == 0, again.stderr
-            assert len(sink.received) == 4
-            close(app)
-    finally:
-        forget_digest_jobs(connection)
-        connection.close()
+    now = datetime.now(UTC)
+    people = ["ann@example.org", "bob@example.org", "cem@example.org", "dia@example.org"]
+    for email in people:
+        due_now(plan_for(email, now), now)
+    assert send_digests(now.isoformat())["due"] == 4  # four jobs on the mail queue
+    run_tick(now)  # and the round: the worker runs it too, and it finds them queued
+    worker = run_worker(on_rq, "--threads", "2")
+    assert worker.returncode == 0, worker.stderr
+    assert sorted(r.recipients[0] for r in sink.received) == people
+    assert len({r.message["Message-ID"] for r in sink.received}) == 4
+    assert [r.status for r in rows()] == ["sent"] * 4
+    senders = set(re.findall(r"Worker (\w+): mail: planner\.sending\.send_digest\(",
+                             worker.stderr))  # fmt: skip
+    assert 1 <= len(senders) <= 2, worker.stderr
+    assert sink.hellos == len(senders)  # one connection per thread, kept between messages
+    again = run_worker(on_rq, "--threads", "2")  # nothing left to do: nothing sent
+    assert again.returncode == 0, again.stderr
+    assert len(sink.received) == 4
 
 
 def run_worker(app: Flask, *options: str) -> subprocess.CompletedProcess[str]:

@@ -35,7 +35,7 @@ def redis_app(any_app: Flask) -> Flask:
     return any_app
 
 
-def run_worker(app: Flask) -> subprocess.CompletedProcess[str]:
+def run_worker(app: Flask, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(
         os.environ,
         PLANNER_DATABASE_URL=app.config["DATABASE_URL"],
@@ -46,7 +46,7 @@ def run_worker(app: Flask) -> subprocess.CompletedProcess[str]:
         PLANNER_HOST_DELAY="0",
     )
     return subprocess.run(
-        [sys.executable, "worker.py", "--burst"],
+        [sys.executable, "worker.py", "--burst", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -196,17 +196,7 @@ def test_two_schedulers_queue_a_due_refresh_once(
 
 
 def test_a_thread_count_out_of_range_is_refused_with_a_message(redis_app: Flask) -> None:
-    env = dict(os.environ, PLANNER_DATABASE_URL=redis_app.config["DATABASE_URL"],
-               PLANNER_REDIS_URL=REDIS_URL, PLANNER_DEBUG="1")  # fmt: skip
     for count in ("-1", "9"):
-        refused = subprocess.run(
-            [sys.executable, "worker.py", "--burst", "--threads", count, "mail"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        refused = run_worker(redis_app, "--threads", count, "mail")
         assert refused.returncode == 2
         assert "--threads takes 1 to 8" in refused.stderr
